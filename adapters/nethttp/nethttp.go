@@ -1,0 +1,48 @@
+// Package sesshttp binds sess sessions to net/http. It works with any router
+// built on http.Handler: http.ServeMux, chi, gorilla/mux and others.
+//
+//	m, err := sess.New(sess.Config{Secret: secret})
+//	...
+//	http.ListenAndServe(addr, sesshttp.Middleware(m)(mux))
+//
+// Handlers reach the session with From(r), or framework-neutrally with
+// sess.FromContext(r.Context()). The session is committed just before the
+// response's first byte, so handlers may change it until they write.
+package sesshttp
+
+import (
+	"net/http"
+
+	sess "github.com/gosess/sess/core"
+)
+
+// Middleware returns middleware that loads the session before the next
+// handler runs and commits it before the response starts. A store failure
+// while loading answers with the Manager's error response (503 by default)
+// without running the handler.
+func Middleware(m *sess.Manager) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			s, err := m.Load(ctx, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
+			if err != nil {
+				sess.WriteError(w, m.ErrorResponse(ctx, err))
+				return
+			}
+			if s == nil { // skip header
+				next.ServeHTTP(w, r)
+				return
+			}
+			rw := m.NewResponseWriter(ctx, w, s)
+			next.ServeHTTP(rw, r.WithContext(sess.NewContext(ctx, s)))
+			rw.Finish()
+		})
+	}
+}
+
+// From returns the request's session, or nil if the middleware did not run
+// for this request (it is not installed, or a skip header was present).
+func From(r *http.Request) *sess.Session {
+	s, _ := sess.FromContext(r.Context())
+	return s
+}

@@ -1,0 +1,68 @@
+// Package conformance is the test suite every sess adapter and every sess
+// store must pass.
+//
+// An adapter author writes one small Mount function that builds an app in
+// their framework, installs their middleware and routes every request to the
+// suite's Handler through an Exchange, their framework's view of one
+// request. Then:
+//
+//	func TestConformance(t *testing.T) { conformance.Run(t, mount) }
+//
+// Run drives the adapter over real HTTP (an httptest TLS server, real
+// Cookie and Set-Cookie headers, a cookie jar) and checks raw headers,
+// status codes and store state, one named subtest per case, each with a
+// fresh store and Manager. Cases are added to the suite without ever
+// widening Mount or Exchange.
+//
+// Passing is necessary, not sufficient: the suite finds no false positives
+// but can miss defects. Run it with -race.
+package conformance
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	sess "github.com/gosess/sess/core"
+)
+
+// Exchange is one request as the suite's handler sees it, implemented by
+// the adapter's test over its framework's own request context. Every
+// method must use the framework's own idiom: the suite checks that the
+// adapter's commit hooks work with the framework's real writers.
+type Exchange interface {
+	// Session returns the session through the adapter's typed accessor
+	// (sesshttp.From, sessgin.From, ...).
+	Session() *sess.Session
+	// Context returns the context.Context the framework gives handler code
+	// (r.Context(), c.Request.Context(), c.UserContext()); the suite checks
+	// that sess.FromContext finds the same session in it.
+	Context() context.Context
+	// Bag returns the value the framework's per-request bag holds under key
+	// (gin and echo c.Get, fiber c.Locals), or nil for frameworks without
+	// one (net/http).
+	Bag(key string) any
+	// Query returns a URL query parameter.
+	Query(name string) string
+	// SetCookie adds an application cookie "name=value; Path=/" the
+	// framework's own way (http.SetCookie, c.SetCookie, c.Cookie).
+	SetCookie(name, value string)
+	// String writes a complete response: status, then body, with the
+	// framework's own writer (w.Write, c.String, c.SendString).
+	String(status int, body string) error
+	// Stream writes status and then each chunk, flushing after every chunk
+	// (http.Flusher, c.Writer.Flush, c.Response().Flush, or fiber's
+	// SetBodyStreamWriter).
+	Stream(status int, chunks ...string) error
+}
+
+// Handler is the suite's handler. When it returns an error, the mount
+// hands it to the framework's own error path (returned from an echo or
+// fiber handler, c.Error in gin, a 500 from http.Error in net/http).
+type Handler func(x Exchange) error
+
+// Mount builds an app that serves every method and path with the
+// adapter's middleware for m in front of h, and returns it as an
+// http.Handler. Frameworks that do not serve net/http directly (fiber)
+// return a bridge such as RoundTripHandler.
+type Mount func(t *testing.T, m *sess.Manager, h Handler) http.Handler

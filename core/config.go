@@ -1,0 +1,266 @@
+package sess
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultCookieName      = "sid"
+	DefaultObjectName      = "session"
+	DefaultPath            = "/"
+	DefaultIdleTimeout     = 24 * time.Hour
+	DefaultAbsoluteTimeout = 7 * 24 * time.Hour
+	DefaultStoreTimeout    = 2 * time.Second
+	DefaultMaxDataSize     = 64 << 10
+
+	// MinSecretLen is the shortest secret New accepts, in bytes.
+	MinSecretLen = 32
+	// MaxCookieAge is the longest MaxAge New accepts (RFC 6265bis caps
+	// cookie lifetimes at 400 days).
+	MaxCookieAge = 400 * 24 * time.Hour
+)
+
+// SkipHeader names a request header that makes the middleware skip session
+// handling entirely (the seed's skip_session_header). The request then runs
+// without a session: no store access and no cookie.
+type SkipHeader struct {
+	// Name is the header name, matched case-insensitively.
+	Name string
+	// Value is the exact header value that triggers the skip. "" or "*"
+	// matches any value, as long as the header is present.
+	Value string
+}
+
+// ErrorResponse is what the middleware answers when session handling fails
+// before the response started.
+type ErrorResponse struct {
+	Status      int
+	ContentType string
+	Body        string
+}
+
+// Config configures a Manager. The zero value of every field means the
+// documented default, so Config{Secret: key} is a complete, secure
+// configuration. Each field names the authx_extra SessionMiddleware option it
+// mirrors, where there is one.
+type Config struct {
+	// Secret signs session cookies with HMAC-SHA256 (seed: secret_key). It
+	// must be at least MinSecretLen bytes of high-entropy data. Required.
+	Secret []byte
+	// PreviousSecrets still verify cookies but never sign them, so a key can
+	// be rotated without logging everyone out: put the new key in Secret and
+	// the old one here. A cookie verified with a previous secret is re-signed
+	// with Secret on the next response. Default: none.
+	PreviousSecrets [][]byte
+
+	// Store keeps the session data (seed: store). Default: a fresh in-memory
+	// store (NewMemoryStore with a zero MemoryConfig), owned and closed by
+	// the Manager.
+	Store Store
+
+	// CookieName is the session cookie's name (seed: session_cookie).
+	// Default: "sid". A "__Host-" prefix requires Secure, Path "/" and no
+	// Domain; "__Secure-" requires Secure.
+	CookieName string
+	// ObjectName is the key under which adapters expose the session in their
+	// framework's per-request bag, such as gin's c.Get (seed:
+	// session_object). Default: "session".
+	ObjectName string
+	// DisableHTTPOnly omits the HttpOnly attribute, letting page scripts read
+	// the cookie (seed: http_only=False). Default: false (HttpOnly set).
+	DisableHTTPOnly bool
+	// DisableSecure omits the Secure attribute so the cookie also travels
+	// over plain HTTP (seed: secure=False). Only for local development.
+	// Default: false (Secure set).
+	DisableSecure bool
+	// MaxAge makes the cookie persistent with this lifetime, capped by the
+	// session's absolute deadline (seed: max_age). Zero means a browser-
+	// session cookie without Max-Age or Expires. Default: 0. At most
+	// MaxCookieAge.
+	MaxAge time.Duration
+	// SameSite is the cookie's SameSite attribute. Default: Lax.
+	// SameSiteNone requires Secure.
+	SameSite http.SameSite
+	// Path is the cookie's Path attribute (seed: cookie_path). Default: "/".
+	Path string
+	// Domain is the cookie's Domain attribute. Default: none (host-only).
+	Domain string
+
+	// IdleTimeout ends a session after this long without a request. Reading
+	// requests extend it without rewriting the data. Negative disables the
+	// idle timeout. Default: 24h.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after it was created,
+	// whatever the activity; renewing the ID does not extend it. Default:
+	// the larger of 7 days and IdleTimeout. Must not be shorter than
+	// IdleTimeout.
+	AbsoluteTimeout time.Duration
+
+	// SkipHeaders lists request headers that skip session handling (seed:
+	// skip_session_header). Default: none.
+	SkipHeaders []SkipHeader
+
+	// Logger receives security events and failures (seed: logger). Session
+	// IDs are never logged, only a short keyed hash. Default: slog.Default().
+	Logger *slog.Logger
+
+	// StoreTimeout bounds every store call. Store calls use a context that a
+	// client disconnect does not cancel. Default: 2s.
+	StoreTimeout time.Duration
+	// MaxDataSize caps the encoded size of one session, checked before
+	// storing and before decoding. Default: 64 KiB.
+	MaxDataSize int
+	// SaveOnServerError also saves changes made by a request whose response
+	// status is 5xx. Default: false (a failed request leaves the session as
+	// it was).
+	SaveOnServerError bool
+
+	// GenerateID returns a new session ID. It must return at least 128 bits
+	// from a cryptographically secure source, as 16 to 128 characters of the
+	// base64url alphabet (A-Z a-z 0-9 - _). Default: RandomID (256 bits).
+	GenerateID func() (string, error)
+	// Codec encodes values of types the built-in encoding does not cover
+	// (see Session.Set). Default: JSONCodec.
+	Codec Codec
+	// ErrorHandler chooses the response when session handling fails before
+	// the response started. Default: DefaultErrorHandler.
+	ErrorHandler func(ctx context.Context, err error) ErrorResponse
+	// Now is the clock. Default: time.Now. Tests inject a fake clock.
+	Now func() time.Time
+}
+
+// DefaultErrorHandler answers 503 Service Unavailable for store failures and
+// 500 Internal Server Error otherwise, each with a generic plain-text body
+// that reveals nothing about the cause.
+func DefaultErrorHandler(_ context.Context, err error) ErrorResponse {
+	if errors.Is(err, ErrStoreUnavailable) || errors.Is(err, ErrStoreFull) {
+		return ErrorResponse{Status: http.StatusServiceUnavailable, ContentType: "text/plain; charset=utf-8", Body: "Service Unavailable\n"}
+	}
+	return ErrorResponse{Status: http.StatusInternalServerError, ContentType: "text/plain; charset=utf-8", Body: "Internal Server Error\n"}
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+}
+
+// withDefaults validates cfg and returns a copy with every default applied.
+func (cfg Config) withDefaults() (Config, error) {
+	c := cfg
+	// Copy everything the caller could mutate later: the Manager is immutable.
+	c.Secret = slices.Clone(cfg.Secret)
+	c.PreviousSecrets = make([][]byte, len(cfg.PreviousSecrets))
+	for i, k := range cfg.PreviousSecrets {
+		c.PreviousSecrets[i] = slices.Clone(k)
+	}
+	c.SkipHeaders = slices.Clone(cfg.SkipHeaders)
+	if len(c.Secret) == 0 {
+		return c, invalid("Secret is required")
+	}
+	if len(c.Secret) < MinSecretLen {
+		return c, invalid("Secret is %d bytes, need at least %d", len(c.Secret), MinSecretLen)
+	}
+	for i, k := range c.PreviousSecrets {
+		if len(k) < MinSecretLen {
+			return c, invalid("PreviousSecrets[%d] is %d bytes, need at least %d", i, len(k), MinSecretLen)
+		}
+	}
+	if c.CookieName == "" {
+		c.CookieName = DefaultCookieName
+	}
+	if c.ObjectName == "" {
+		c.ObjectName = DefaultObjectName
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if c.SameSite == 0 || c.SameSite == http.SameSiteDefaultMode {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	switch c.SameSite {
+	case http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	default:
+		return c, invalid("unknown SameSite value %d", c.SameSite)
+	}
+	probe := &http.Cookie{Name: c.CookieName, Value: "x", Path: c.Path, Domain: c.Domain}
+	if err := probe.Valid(); err != nil {
+		return c, invalid("cookie: %v", err)
+	}
+	if strings.ContainsAny(c.Path, ";\x00") {
+		return c, invalid("cookie path %q", c.Path)
+	}
+	secure := !c.DisableSecure
+	if strings.HasPrefix(c.CookieName, "__Host-") {
+		if !secure || c.Path != "/" || c.Domain != "" {
+			return c, invalid("cookie name %q needs Secure, Path \"/\" and no Domain", c.CookieName)
+		}
+	}
+	if strings.HasPrefix(c.CookieName, "__Secure-") && !secure {
+		return c, invalid("cookie name %q needs Secure", c.CookieName)
+	}
+	if c.SameSite == http.SameSiteNoneMode && !secure {
+		return c, invalid("SameSite=None needs Secure")
+	}
+	if c.MaxAge < 0 {
+		return c, invalid("MaxAge is negative")
+	}
+	if c.MaxAge > MaxCookieAge {
+		return c, invalid("MaxAge %v exceeds %v", c.MaxAge, MaxCookieAge)
+	}
+	if c.MaxAge > 0 && c.MaxAge < time.Second {
+		return c, invalid("MaxAge %v is below one second", c.MaxAge)
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.AbsoluteTimeout < 0 {
+		return c, invalid("AbsoluteTimeout is negative")
+	}
+	if c.AbsoluteTimeout == 0 {
+		c.AbsoluteTimeout = max(DefaultAbsoluteTimeout, c.IdleTimeout)
+	}
+	if c.IdleTimeout > 0 && c.AbsoluteTimeout < c.IdleTimeout {
+		return c, invalid("AbsoluteTimeout %v is shorter than IdleTimeout %v", c.AbsoluteTimeout, c.IdleTimeout)
+	}
+	for i, h := range c.SkipHeaders {
+		if h.Name == "" || strings.ContainsAny(h.Name, " \t\r\n:") {
+			return c, invalid("SkipHeaders[%d]: invalid header name %q", i, h.Name)
+		}
+		c.SkipHeaders[i].Name = http.CanonicalHeaderKey(h.Name)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.StoreTimeout < 0 {
+		return c, invalid("StoreTimeout is negative")
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = DefaultStoreTimeout
+	}
+	if c.MaxDataSize < 0 {
+		return c, invalid("MaxDataSize is negative")
+	}
+	if c.MaxDataSize == 0 {
+		c.MaxDataSize = DefaultMaxDataSize
+	}
+	if c.GenerateID == nil {
+		c.GenerateID = RandomID
+	}
+	if c.Codec == nil {
+		c.Codec = JSONCodec{}
+	}
+	if c.ErrorHandler == nil {
+		c.ErrorHandler = DefaultErrorHandler
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c, nil
+}

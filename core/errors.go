@@ -1,0 +1,38 @@
+package sess
+
+import "errors"
+
+// Sentinel errors. Callers branch on them with errors.Is; the Manager wraps
+// them with detail using %w.
+var (
+	// ErrNotFound is returned by a Store for a missing or expired record.
+	ErrNotFound = errors.New("sess: session not found")
+	// ErrConflict is returned by Store.CompareAndSwap when the stored version
+	// is not the expected one (or, on create, when the ID is taken).
+	ErrConflict = errors.New("sess: version conflict")
+	// ErrClosed is returned by a store that has been closed.
+	ErrClosed = errors.New("sess: store closed")
+	// ErrStoreFull is returned by a store that refuses a new session because
+	// it holds its configured maximum.
+	ErrStoreFull = errors.New("sess: store full")
+	// ErrStoreUnavailable wraps every store failure the Manager meets while
+	// loading or committing a session. The default ErrorHandler answers 503.
+	ErrStoreUnavailable = errors.New("sess: session store unavailable")
+	// ErrSessionDeleted reports that a commit found its session destroyed by
+	// a concurrent request; the commit is dropped rather than resurrecting it.
+	ErrSessionDeleted = errors.New("sess: session deleted concurrently")
+	// ErrTooLarge reports session data whose encoding exceeds
+	// Config.MaxDataSize.
+	ErrTooLarge = errors.New("sess: session data too large")
+	// ErrEncode reports a value the session could not encode.
+	ErrEncode = errors.New("sess: cannot encode session value")
+	// ErrInvalidConfig wraps every validation failure of New.
+	ErrInvalidConfig = errors.New("sess: invalid config")
+	// ErrResponseStarted reports a session change that could not be saved
+	// because the response had already started and the change needed a new
+	// cookie (a new session, a renewal or a destroy).
+	ErrResponseStarted = errors.New("sess: session changed after the response started")
+	// ErrCommitFailed is returned by ResponseWriter.Write after the session
+	// could not be committed; the client got an error response instead.
+	ErrCommitFailed = errors.New("sess: session commit failed; response replaced by an error")
+)

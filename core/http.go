@@ -1,0 +1,175 @@
+package sess
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+)
+
+// HeaderCarrier is a Carrier over net/http's request and response headers.
+// Adapters for frameworks built on net/http (net/http itself, gin, echo)
+// use it as is.
+type HeaderCarrier struct {
+	Request  http.Header
+	Response http.Header
+}
+
+// RequestHeader implements Carrier.
+func (c HeaderCarrier) RequestHeader(name string) []string { return c.Request[name] }
+
+// AddResponseHeader implements Carrier.
+func (c HeaderCarrier) AddResponseHeader(name, value string) {
+	c.Response[name] = append(c.Response[name], value)
+}
+
+// ResponseWriter wraps an http.ResponseWriter so that the session is
+// committed exactly when the response starts: on the first WriteHeader
+// (other than 1xx), Write or Flush. If the commit fails, the client gets
+// Manager.ErrorResponse instead of the handler's response, no session
+// cookie, and later writes report ErrCommitFailed. Adapters for frameworks
+// built on net/http wrap their writer with it and call Finish after the
+// handler returns. Unwrap lets http.ResponseController reach the
+// underlying writer's optional methods (deadlines, EnableFullDuplex).
+type ResponseWriter struct {
+	w      http.ResponseWriter
+	ctx    context.Context
+	m      *Manager
+	s      *Session
+	state  uint8 // 0 pending, 1 committed, 2 failed
+	status int
+}
+
+const (
+	rwPending uint8 = iota
+	rwCommitted
+	rwFailed
+)
+
+// NewResponseWriter returns w wrapped to commit s through m. ctx is the
+// request's context (store calls detach from its cancellation).
+func (m *Manager) NewResponseWriter(ctx context.Context, w http.ResponseWriter, s *Session) *ResponseWriter {
+	return &ResponseWriter{w: w, ctx: ctx, m: m, s: s}
+}
+
+// Before commits the session for a response with the given status unless
+// that already happened, and reports whether the response may proceed. When
+// it returns false the error response has been written and the caller must
+// write nothing more. Adapters whose framework writes through its own
+// writer type (gin) call it from their hooks.
+func (rw *ResponseWriter) Before(status int) bool {
+	switch rw.state {
+	case rwCommitted:
+		return true
+	case rwFailed:
+		return false
+	}
+	rw.status = status
+	if err := rw.m.Commit(rw.ctx, rw.s, status); err != nil {
+		rw.state = rwFailed
+		rw.writeError(err)
+		return false
+	}
+	rw.state = rwCommitted
+	return true
+}
+
+func (rw *ResponseWriter) writeError(err error) {
+	h := rw.w.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	WriteError(rw.w, rw.m.ErrorResponse(rw.ctx, err))
+	rw.m.logSession(rw.ctx, levelError, "sess: session commit failed; answered with an error response", "", attrErr(err))
+}
+
+// WriteError writes r to w: status, content type, body, and headers that
+// keep the error out of caches and content sniffing. Adapters on net/http
+// writers use it to render Manager.ErrorResponse.
+func WriteError(w http.ResponseWriter, r ErrorResponse) {
+	h := w.Header()
+	if r.ContentType != "" {
+		h.Set("Content-Type", r.ContentType)
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(r.Body)))
+	w.WriteHeader(r.Status)
+	_, _ = io.WriteString(w, r.Body)
+}
+
+// Header implements http.ResponseWriter.
+func (rw *ResponseWriter) Header() http.Header {
+	if rw.state == rwFailed {
+		return http.Header{} // writes to it go nowhere
+	}
+	return rw.w.Header()
+}
+
+// WriteHeader implements http.ResponseWriter. Informational (1xx) headers
+// pass through without committing.
+func (rw *ResponseWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		rw.w.WriteHeader(code)
+		return
+	}
+	if rw.state != rwPending {
+		if rw.state == rwCommitted {
+			rw.w.WriteHeader(code) // let net/http report the superfluous call
+		}
+		return
+	}
+	if rw.Before(code) {
+		rw.w.WriteHeader(code)
+	}
+}
+
+// Write implements http.ResponseWriter.
+func (rw *ResponseWriter) Write(b []byte) (int, error) {
+	if rw.state == rwPending && !rw.Before(http.StatusOK) || rw.state == rwFailed {
+		return 0, ErrCommitFailed
+	}
+	return rw.w.Write(b)
+}
+
+// Flush commits the session and flushes the underlying writer, if it can.
+func (rw *ResponseWriter) Flush() {
+	if rw.state == rwPending && !rw.Before(http.StatusOK) || rw.state == rwFailed {
+		return
+	}
+	_ = http.NewResponseController(rw.w).Flush()
+}
+
+// Hijack commits the session (a hijacked connection carries no cookie the
+// session could add later) and hijacks the underlying connection.
+func (rw *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if rw.state == rwPending && !rw.Before(http.StatusSwitchingProtocols) || rw.state == rwFailed {
+		return nil, nil, ErrCommitFailed
+	}
+	return http.NewResponseController(rw.w).Hijack()
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (rw *ResponseWriter) Unwrap() http.ResponseWriter { return rw.w }
+
+// Status returns the status the response started with, or 0 if it has not
+// started.
+func (rw *ResponseWriter) Status() int { return rw.status }
+
+// Finish completes the exchange after the handler returned: a handler that
+// wrote nothing gets its session committed now (as a 200, which is what
+// net/http will send), and changes made after the response started are
+// persisted if still safe, or reported. It returns false if the commit
+// failed and an error response was written.
+func (rw *ResponseWriter) Finish() bool {
+	switch rw.state {
+	case rwPending:
+		return rw.Before(http.StatusOK)
+	case rwCommitted:
+		_ = rw.m.Commit(rw.ctx, rw.s, rw.status)
+		return true
+	}
+	return false
+}

@@ -1,0 +1,266 @@
+package sess
+
+import (
+	"context"
+	"crypto/sha256"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	memShards = 512
+	// sweepBatch bounds how many expired records one lock hold removes, so
+	// a sweep never stalls requests on that shard for long.
+	sweepBatch = 256
+	// DefaultSweepInterval is how often the memory store removes expired
+	// records.
+	DefaultSweepInterval = time.Minute
+)
+
+// MemoryConfig configures a MemoryStore. The zero value means the
+// documented defaults.
+type MemoryConfig struct {
+	// MaxSessions caps the number of live sessions. When the store is full,
+	// creating a session fails with ErrStoreFull (the request that tried
+	// gets 503) while existing sessions keep working. Default: 0, no cap.
+	MaxSessions int
+	// SweepInterval is how often expired records are removed. Expired
+	// records are never returned, swept or not. Default: one minute.
+	SweepInterval time.Duration
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// MemoryStore is an in-process Store: the default when Config.Store is nil,
+// and the store behind package github.com/gosess/sess/stores/memory. It
+// suits a single process; run several instances behind a load balancer with
+// a shared store such as stores/redis instead.
+//
+// Records live in 512 shards, each a map behind its own lock, so reads of
+// different sessions never contend on one lock. Data is copied in and out.
+// A background goroutine removes expired records in small batches; Close
+// stops it.
+type MemoryStore struct {
+	shards [memShards]memShard
+	count  atomic.Int64
+	max    int64
+	now    func() time.Time
+	closed atomic.Bool
+	once   sync.Once
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+type memShard struct {
+	mu sync.RWMutex
+	m  map[[32]byte]memEntry
+	_  [40]byte // keep shards on separate cache lines
+}
+
+type memEntry struct {
+	data    string // immutable copy of the record data
+	version uint64
+	expires int64 // Unix nanoseconds
+}
+
+// NewMemoryStore returns a running MemoryStore. Call Close to stop its
+// sweeper when it is no longer needed.
+func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
+	s := &MemoryStore{max: int64(cfg.MaxSessions), now: cfg.Now, stop: make(chan struct{}), done: make(chan struct{})}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for i := range s.shards {
+		s.shards[i].m = make(map[[32]byte]memEntry)
+	}
+	interval := cfg.SweepInterval
+	if interval <= 0 {
+		interval = DefaultSweepInterval
+	}
+	go s.sweeper(interval)
+	return s
+}
+
+func (s *MemoryStore) nonBlocking() {}
+
+// memKey turns an ID into a fixed-size map key: the 32 decoded bytes of a
+// default 43-character ID, or a SHA-256 of any other ID.
+func memKey(id string) [32]byte {
+	var k [32]byte
+	if len(id) == 43 {
+		var src [43]byte
+		copy(src[:], id)
+		if n, err := b64.Decode(k[:], src[:]); err == nil && n == 32 {
+			return k
+		}
+	}
+	return sha256.Sum256([]byte("gosess/sess memory key\x00" + id))
+}
+
+func (s *MemoryStore) shard(k *[32]byte) *memShard {
+	return &s.shards[(uint(k[0])|uint(k[1])<<8)%memShards]
+}
+
+// Get implements Store.
+func (s *MemoryStore) Get(_ context.Context, id string) (Record, error) {
+	if s.closed.Load() {
+		return Record{}, ErrClosed
+	}
+	k := memKey(id)
+	sh := s.shard(&k)
+	sh.mu.RLock()
+	e, ok := sh.m[k]
+	sh.mu.RUnlock()
+	if !ok || e.expires <= s.now().UnixNano() {
+		return Record{}, ErrNotFound
+	}
+	return Record{Data: []byte(e.data), Version: e.version, Expires: time.Unix(0, e.expires)}, nil
+}
+
+// CompareAndSwap implements Store. With MaxSessions set, creating a record
+// in a full store fails with ErrStoreFull.
+func (s *MemoryStore) CompareAndSwap(_ context.Context, id string, old uint64, rec Record) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	now := s.now().UnixNano()
+	exp := rec.Expires.UnixNano()
+	k := memKey(id)
+	sh := s.shard(&k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.m[k]
+	live := ok && e.expires > now
+	if old == 0 {
+		if live {
+			return ErrConflict
+		}
+		if !ok && s.max > 0 && s.count.Load() >= s.max {
+			return ErrStoreFull
+		}
+	} else {
+		if !live {
+			return ErrNotFound
+		}
+		if e.version != old {
+			return ErrConflict
+		}
+	}
+	if exp <= now {
+		if ok {
+			delete(sh.m, k)
+			s.count.Add(-1)
+		}
+		return nil
+	}
+	if !ok {
+		s.count.Add(1)
+	}
+	sh.m[k] = memEntry{data: string(rec.Data), version: old + 1, expires: exp}
+	return nil
+}
+
+// Touch implements Store.
+func (s *MemoryStore) Touch(_ context.Context, id string, expires time.Time) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	k := memKey(id)
+	sh := s.shard(&k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.m[k]
+	if !ok || e.expires <= s.now().UnixNano() {
+		return ErrNotFound
+	}
+	e.expires = expires.UnixNano()
+	sh.m[k] = e
+	return nil
+}
+
+// Delete implements Store.
+func (s *MemoryStore) Delete(_ context.Context, id string) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	k := memKey(id)
+	sh := s.shard(&k)
+	sh.mu.Lock()
+	if _, ok := sh.m[k]; ok {
+		delete(sh.m, k)
+		s.count.Add(-1)
+	}
+	sh.mu.Unlock()
+	return nil
+}
+
+// Len returns the number of records held, including expired ones not yet
+// swept.
+func (s *MemoryStore) Len() int { return int(s.count.Load()) }
+
+// Sweep removes every expired record now, a batch at a time per shard.
+// The background sweeper calls it every SweepInterval.
+func (s *MemoryStore) Sweep() {
+	for i := range s.shards {
+		if s.closed.Load() {
+			return
+		}
+		s.sweepShard(&s.shards[i])
+	}
+}
+
+func (s *MemoryStore) sweepShard(sh *memShard) {
+	for {
+		now := s.now().UnixNano()
+		n := 0
+		sh.mu.Lock()
+		for k, e := range sh.m {
+			if e.expires <= now {
+				delete(sh.m, k)
+				n++
+				if n == sweepBatch {
+					break
+				}
+			}
+		}
+		sh.mu.Unlock()
+		s.count.Add(int64(-n))
+		if n < sweepBatch {
+			return
+		}
+	}
+}
+
+func (s *MemoryStore) sweeper(interval time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.Sweep()
+		}
+	}
+}
+
+// Close stops the sweeper and drops every record. Later calls return
+// ErrClosed. Close is idempotent and safe to call concurrently with other
+// methods.
+func (s *MemoryStore) Close() error {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		close(s.stop)
+		<-s.done
+		for i := range s.shards {
+			sh := &s.shards[i]
+			sh.mu.Lock()
+			clear(sh.m)
+			sh.mu.Unlock()
+		}
+		s.count.Store(0)
+	})
+	return nil
+}

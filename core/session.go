@@ -1,0 +1,333 @@
+package sess
+
+import (
+	"context"
+	"encoding/binary"
+	"log/slog"
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+type change struct {
+	key string
+	val any
+	del bool
+}
+
+// Session is one request's view of a session. Handlers get it from their
+// adapter (sesshttp.From, sessgin.From, ...) or from FromContext. Its
+// methods are safe for concurrent use by the goroutines of one request;
+// a Session must not be used after its request has ended.
+//
+// Reads never touch the store: the record was loaded before the handler ran.
+// Changes are kept in memory and persisted once, just before the response
+// starts, and only if there are any. Only the keys a request changes are
+// written back, so concurrent requests changing different keys of the same
+// session all keep their changes.
+type Session struct {
+	mu sync.Mutex
+	m  *Manager
+	c  Carrier
+
+	id       string // current ID; "" until a new session first needs one
+	stored   bool   // a record exists under id
+	version  uint64
+	entries  []byte // encoded values as loaded or last written
+	absolute int64  // absolute deadline, Unix milliseconds; 0 = not yet fixed
+	expires  time.Time
+	resign   bool // cookie verified with a previous secret
+	isNew    bool
+
+	cleared bool
+	changes []change
+	dirty   bool
+
+	oldIDs    []string // records to delete at commit (destroyed or renewed)
+	destroyed bool     // Destroy was called and no new session replaced it
+	renewed   bool
+	// expiresWritten: the record was written this request; a persistent
+	// cookie is re-sent so its lifetime follows the session's.
+	expiresWritten bool
+	started   bool // the response has started (first commit done)
+	err       error
+}
+
+// ID returns the session ID, or "" for a new session that has not stored
+// anything yet. Never log it: it is a bearer credential.
+func (s *Session) ID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// IsNew reports whether the session was not loaded from the store: the
+// request carried no valid cookie for a live session, or Destroy was called.
+func (s *Session) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isNew
+}
+
+func (s *Session) findChange(key string) int {
+	for i := range s.changes {
+		if s.changes[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// lookup returns the change or stored entry for key. Callers hold s.mu.
+func (s *Session) lookup(key string) (ch *change, tag byte, payload []byte, ok bool) {
+	if i := s.findChange(key); i >= 0 {
+		c := &s.changes[i]
+		return c, 0, nil, !c.del
+	}
+	if s.cleared {
+		return nil, 0, nil, false
+	}
+	tag, payload, ok = findEntry(s.entries, key)
+	return nil, tag, payload, ok
+}
+
+// Get returns the value stored under key. Values of the built-in types
+// (see Set) come back with their exact Go type; values stored through the
+// Codec come back as the codec decodes them into an any (for JSON, maps and
+// float64s). Use the typed Get function to get them back as their own type.
+// The returned value is a copy: changing it does not change the session
+// until it is passed to Set.
+func (s *Session) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, tag, p, ok := s.lookup(key)
+	if !ok {
+		return nil, false
+	}
+	if ch != nil {
+		return ch.val, true
+	}
+	v, err := decodeValue(tag, p, s.m.cfg.Codec)
+	if err != nil {
+		s.m.logSession(context.Background(), slog.LevelWarn, "sess: cannot decode session value", s.id, slog.String("key", key), slog.Any("error", err))
+		return nil, false
+	}
+	return v, true
+}
+
+// Get returns the value under key as a T. It reports false if the key is
+// missing or holds a value of another type. Values stored through the Codec
+// are decoded straight into T.
+func Get[T any](s *Session, key string) (T, bool) {
+	var zero T
+	if s == nil {
+		return zero, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, tag, p, ok := s.lookup(key)
+	if !ok {
+		return zero, false
+	}
+	if ch != nil {
+		v, ok := ch.val.(T)
+		return v, ok
+	}
+	// Fast paths for the most common types: no boxing, no allocation.
+	switch out := any(&zero).(type) {
+	case *int:
+		if tag == tInt {
+			v, _ := binary.Varint(p)
+			if v >= math.MinInt && v <= math.MaxInt {
+				*out = int(v)
+				return zero, true
+			}
+			return zero, false
+		}
+	case *int64:
+		if tag == tInt64 {
+			*out, _ = binary.Varint(p)
+			return zero, true
+		}
+	case *bool:
+		if tag == tTrue || tag == tFalse {
+			*out = tag == tTrue
+			return zero, true
+		}
+	case *string:
+		if tag == tString {
+			*out = string(p)
+			return zero, true
+		}
+	}
+	if tag == tCodec {
+		if err := s.m.cfg.Codec.Unmarshal(p, &zero); err != nil {
+			return zero, false
+		}
+		return zero, true
+	}
+	v, err := decodeValue(tag, p, s.m.cfg.Codec)
+	if err != nil {
+		return zero, false
+	}
+	t, ok := v.(T)
+	return t, ok
+}
+
+// Set stores value under key. Strings, []byte, bools, all integer and float
+// types, time.Time, time.Duration, []string, []int, []int64, []float64,
+// []bool, []any, map[string]string, map[string]int and map[string]any (of
+// these types, nested up to 32 levels) are encoded natively and come back
+// with their exact type. Any other type is encoded with Config.Codec when
+// the session is committed; a value it cannot encode fails the commit.
+func (s *Session) Set(key string, value any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i := s.findChange(key); i >= 0 {
+		s.changes[i] = change{key: key, val: value}
+	} else {
+		s.changes = append(s.changes, change{key: key, val: value})
+	}
+	s.dirty = true
+}
+
+// Delete removes key. Deleting a missing key changes nothing.
+func (s *Session) Delete(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteLocked(key)
+}
+
+func (s *Session) deleteLocked(key string) {
+	if _, _, _, ok := s.lookup(key); !ok {
+		return
+	}
+	if i := s.findChange(key); i >= 0 {
+		s.changes[i] = change{key: key, del: true}
+	} else {
+		s.changes = append(s.changes, change{key: key, del: true})
+	}
+	s.dirty = true
+}
+
+// Pop returns the value under key and deletes it, for one-time values such
+// as flash messages.
+func (s *Session) Pop(key string) (any, bool) {
+	v, ok := s.Get(key)
+	if ok {
+		s.Delete(key)
+	}
+	return v, ok
+}
+
+// Clear removes every key. The session itself, its ID and its deadlines
+// stay; use Destroy to end the session.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.keysLocked()) == 0 {
+		return
+	}
+	s.cleared = true
+	s.changes = s.changes[:0]
+	s.dirty = true
+}
+
+// Keys returns the session's keys in sorted order.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keysLocked()
+}
+
+func (s *Session) keysLocked() []string {
+	var keys []string
+	if !s.cleared {
+		rest := s.entries
+		for len(rest) > 0 {
+			k, r, err := readKey(rest)
+			if err != nil {
+				break
+			}
+			_, _, r, err = readValue(r)
+			if err != nil {
+				break
+			}
+			if s.findChange(k) < 0 {
+				keys = append(keys, k)
+			}
+			rest = r
+		}
+	}
+	for _, c := range s.changes {
+		if !c.del {
+			keys = append(keys, c.key)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Len returns the number of keys.
+func (s *Session) Len() int { return len(s.Keys()) }
+
+// Renew gives the session a new ID and keeps its data, as after a login or
+// any other change of privilege: the old ID stops working when the response
+// is committed, which defeats session fixation. The absolute deadline is
+// kept. On a new session that has stored nothing yet Renew does nothing, as
+// the session will get a fresh ID anyway.
+func (s *Session) Renew() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stored {
+		return
+	}
+	id, err := s.m.newID()
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.oldIDs = append(s.oldIDs, s.id)
+	s.id, s.stored, s.version = id, false, 0
+	s.renewed, s.dirty = true, true
+}
+
+// Destroy ends the session, as at logout: its record is deleted and its
+// cookie expired when the response is committed. A Set after Destroy starts
+// a new session with a new ID; the destroyed one is never recreated.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stored {
+		s.oldIDs = append(s.oldIDs, s.id)
+		s.destroyed = true
+	} else if len(s.oldIDs) > 0 {
+		// A renewed session destroyed before commit: nothing new to create,
+		// the old record still goes.
+		s.destroyed = true
+	}
+	s.id, s.stored, s.version, s.isNew = "", false, 0, true
+	s.entries, s.absolute, s.resign = nil, 0, false
+	s.cleared, s.changes, s.dirty, s.renewed = false, nil, false, false
+}
+
+// discardLocked drops every pending change. Callers hold s.mu.
+func (s *Session) discardLocked() {
+	s.cleared, s.changes, s.dirty = false, nil, false
+	s.oldIDs, s.destroyed = nil, false
+}
+
+type ctxKey struct{}
+
+// NewContext returns a copy of ctx that carries s. Every adapter stores the
+// session this way, so framework-neutral code can use FromContext.
+func NewContext(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, ctxKey{}, s)
+}
+
+// FromContext returns the session stored in ctx by an adapter's middleware.
+func FromContext(ctx context.Context) (*Session, bool) {
+	s, ok := ctx.Value(ctxKey{}).(*Session)
+	return s, ok && s != nil
+}
