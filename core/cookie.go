@@ -236,7 +236,7 @@ func (w *cookieWriter) line(value string, now, deadline time.Time) string {
 			secs = 1
 		}
 		b = append(b, "; Expires="...)
-		b = now.Add(time.Duration(secs) * time.Second).UTC().AppendFormat(b, http.TimeFormat)
+		b = now.Add(time.Duration(secs)*time.Second).UTC().AppendFormat(b, http.TimeFormat)
 		b = append(b, "; Max-Age="...)
 		b = strconv.AppendInt(b, secs, 10)
 	}

@@ -50,8 +50,8 @@ type Session struct {
 	// expiresWritten: the record was written this request; a persistent
 	// cookie is re-sent so its lifetime follows the session's.
 	expiresWritten bool
-	started   bool // the response has started (first commit done)
-	err       error
+	started        bool // the response has started (first commit done)
+	err            error
 }
 
 // ID returns the session ID, or "" for a new session that has not stored

@@ -1,0 +1,83 @@
+package sess_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	sess "github.com/gosess/sess/core"
+)
+
+// A minimal binding to net/http, as the sesshttp adapter does it.
+func Example() {
+	m, err := sess.New(sess.Config{Secret: []byte("example-secret-at-least-32-bytes-long!")})
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+
+	counter := func(w http.ResponseWriter, r *http.Request) {
+		s, _ := sess.FromContext(r.Context())
+		n, _ := sess.Get[int](s, "test_counter")
+		s.Set("test_counter", n+1)
+		fmt.Fprintf(w, `{"test_counter": %d}`, n+1)
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := m.Load(r.Context(), sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
+		if err != nil {
+			sess.WriteError(w, m.ErrorResponse(r.Context(), err))
+			return
+		}
+		rw := m.NewResponseWriter(r.Context(), w, s)
+		counter(rw, r.WithContext(sess.NewContext(r.Context(), s)))
+		rw.Finish()
+	})
+
+	var cookie string
+	for range 3 {
+		req := httptest.NewRequest("GET", "/session_test", nil)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if c := rec.Header().Get("Set-Cookie"); c != "" {
+			cookie = strings.SplitN(c, ";", 2)[0]
+		}
+		fmt.Println(rec.Body.String())
+	}
+	// Output:
+	// {"test_counter": 1}
+	// {"test_counter": 2}
+	// {"test_counter": 3}
+}
+
+func ExampleGet() {
+	m, _ := sess.New(sess.Config{Secret: []byte("example-secret-at-least-32-bytes-long!")})
+	defer m.Close()
+	s, _ := m.Load(context.Background(), sess.HeaderCarrier{Request: http.Header{}, Response: http.Header{}})
+
+	type cart struct{ Items []string }
+	s.Set("user", "ann")
+	s.Set("cart", cart{Items: []string{"apple"}})
+
+	user, ok := sess.Get[string](s, "user")
+	fmt.Println(user, ok)
+	_, ok = sess.Get[int](s, "user") // wrong type
+	fmt.Println(ok)
+	c, _ := sess.Get[cart](s, "cart")
+	fmt.Println(c.Items)
+	// Output:
+	// ann true
+	// false
+	// [apple]
+}
+
+func ExampleNew() {
+	_, err := sess.New(sess.Config{Secret: []byte("too short")})
+	fmt.Println(err)
+	// Output:
+	// sess: invalid config: Secret is 9 bytes, need at least 32
+}

@@ -1,0 +1,92 @@
+package sess
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzVerifyCookie: arbitrary values never panic, and a value verifies only
+// if it is exactly the signature of its ID (one ID, one cookie string).
+func FuzzVerifyCookie(f *testing.F) {
+	s := newSigner("sid", testSecret, nil)
+	id := "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
+	v := s.sign(id)
+	for _, seed := range []string{v, v + "x", v[:len(v)-1], id, "", ".", "a.b", strings.Repeat("A", 200), v + "==", `"` + v + `"`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		got, _, ok := s.verify(value)
+		if !ok {
+			return
+		}
+		if s.sign(got) != value {
+			t.Fatalf("verify accepted %q, which is not sign(%q)", value, got)
+		}
+		if !validID(got) {
+			t.Fatalf("verify returned an invalid ID %q", got)
+		}
+	})
+}
+
+// FuzzCookieHeader: arbitrary Cookie headers never panic and yield at most
+// maxCandidates values that are substrings of the header.
+func FuzzCookieHeader(f *testing.F) {
+	for _, seed := range []string{"sid=abc", "a=1; sid=\"x\"; sid=y", "sid", ";;;", "sid=;sid= ;sid=\t", strings.Repeat("a=;", 3001) + "sid=z"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		var out [maxCandidates]string
+		n := cookieCandidates([]string{header, header}, "sid", &out)
+		if n > maxCandidates {
+			t.Fatalf("%d candidates", n)
+		}
+		for _, c := range out[:n] {
+			if !strings.Contains(header, c) {
+				t.Fatalf("candidate %q not from the header", c)
+			}
+		}
+	})
+}
+
+// FuzzRecord: arbitrary stored bytes never panic; whatever parses decodes
+// fully, and re-encoding decoded values round-trips.
+func FuzzRecord(f *testing.F) {
+	good := []byte{recordFormat, 1}
+	good = appendString(good, "k")
+	good, _ = appendValue(good, map[string]any{"a": []any{1, "x", true}, "b": 2.5}, JSONCodec{}, 0)
+	f.Add(good)
+	f.Add([]byte{recordFormat, 1, 1, 'k', tAnys, 0x7f})
+	f.Add([]byte{recordFormat, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	deep := []byte{recordFormat, 1, 1, 'k'}
+	for range 40 {
+		deep = append(deep, tAnys, 2)
+	}
+	f.Add(deep)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, entries, err := parseHeader(data, 4096)
+		if err != nil {
+			return
+		}
+		rest := entries
+		for len(rest) > 0 {
+			k, r, err := readKey(rest)
+			if err != nil {
+				t.Fatalf("validated record failed to re-read: %v", err)
+			}
+			tag, p, r2, err := readValue(r)
+			if err != nil {
+				t.Fatalf("validated record failed to re-read value: %v", err)
+			}
+			v, err := decodeValue(tag, p, JSONCodec{})
+			if err != nil && tag != tCodec && tag != tTime {
+				t.Fatalf("validated value %q (tag %d) failed to decode: %v", k, tag, err)
+			}
+			if err == nil && tag != tCodec {
+				if _, err := appendValue(nil, v, JSONCodec{}, 0); err != nil {
+					t.Fatalf("decoded value %q does not re-encode: %v", k, err)
+				}
+			}
+			rest = r2
+		}
+	})
+}

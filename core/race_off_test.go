@@ -1,0 +1,5 @@
+//go:build !race
+
+package sess
+
+const raceEnabled = false
