@@ -96,10 +96,12 @@ func parseHeader(data []byte, limit int) (header, []byte, error) {
 	entries := data[1+n:]
 	rest := entries
 	for len(rest) > 0 {
-		var err error
-		if _, rest, err = readKey(rest); err != nil {
-			return h, nil, err
+		l, n := binary.Uvarint(rest)
+		if n <= 0 || l > uint64(len(rest)-n) {
+			return h, nil, fmt.Errorf("%w: bad key", errCorrupt)
 		}
+		rest = rest[n+int(l):]
+		var err error
 		var tag byte
 		var payload []byte
 		if tag, payload, rest, err = readValue(rest); err != nil {
@@ -176,18 +178,14 @@ func validateValue(tag byte, p []byte, depth int) error {
 		}
 	case tString, tBytes, tCodec:
 	case tInt, tInt8, tInt16, tInt32, tInt64, tDuration:
-		if _, n := binary.Varint(p); n <= 0 || n != len(p) {
+		v, n := binary.Varint(p)
+		if n <= 0 || n != len(p) || !intFits(tag, v) {
 			return bad()
-		}
-		if _, err := decodeScalar(tag, p); err != nil {
-			return err
 		}
 	case tUint, tUint8, tUint16, tUint32, tUint64:
-		if _, n := binary.Uvarint(p); n <= 0 || n != len(p) {
+		v, n := binary.Uvarint(p)
+		if n <= 0 || n != len(p) || !uintFits(tag, v) {
 			return bad()
-		}
-		if _, err := decodeScalar(tag, p); err != nil {
-			return err
 		}
 	case tFloat32:
 		if len(p) != 4 {
@@ -270,6 +268,34 @@ func validateValue(tag byte, p []byte, depth int) error {
 		return fmt.Errorf("%w: unknown tag %d", errCorrupt, tag)
 	}
 	return nil
+}
+
+func intFits(tag byte, v int64) bool {
+	switch tag {
+	case tInt:
+		return v >= math.MinInt && v <= math.MaxInt
+	case tInt8:
+		return v >= math.MinInt8 && v <= math.MaxInt8
+	case tInt16:
+		return v >= math.MinInt16 && v <= math.MaxInt16
+	case tInt32:
+		return v >= math.MinInt32 && v <= math.MaxInt32
+	}
+	return true
+}
+
+func uintFits(tag byte, v uint64) bool {
+	switch tag {
+	case tUint:
+		return v <= math.MaxUint
+	case tUint8:
+		return v <= math.MaxUint8
+	case tUint16:
+		return v <= math.MaxUint16
+	case tUint32:
+		return v <= math.MaxUint32
+	}
+	return true
 }
 
 // decodeScalar decodes numeric tags, checking the range of sized types.

@@ -25,7 +25,7 @@ func Example() {
 		fmt.Fprintf(w, `{"test_counter": %d}`, n+1)
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := m.Load(r.Context(), sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
+		s, err := m.LoadHeaders(r.Context(), r.Header, w.Header())
 		if err != nil {
 			sess.WriteError(w, m.ErrorResponse(r.Context(), err))
 			return

@@ -128,7 +128,7 @@ func (b *syncBuffer) String() string {
 
 func middleware(m *sess.Manager, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := m.Load(r.Context(), sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
+		s, err := m.LoadHeaders(r.Context(), r.Header, w.Header())
 		if err != nil {
 			sess.WriteError(w, m.ErrorResponse(r.Context(), err))
 			return

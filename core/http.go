@@ -25,6 +25,12 @@ func (c HeaderCarrier) AddResponseHeader(name, value string) {
 	c.Response[name] = append(c.Response[name], value)
 }
 
+// LoadHeaders is Load over net/http header maps, for adapters on frameworks
+// built on net/http. It saves the allocation of a Carrier per request.
+func (m *Manager) LoadHeaders(ctx context.Context, request, response http.Header) (*Session, error) {
+	return m.load(ctx, nil, request, response)
+}
+
 // ResponseWriter wraps an http.ResponseWriter so that the session is
 // committed exactly when the response starts: on the first WriteHeader
 // (other than 1xx), Write or Flush. If the commit fails, the client gets
@@ -51,6 +57,10 @@ const (
 // NewResponseWriter returns w wrapped to commit s through m. ctx is the
 // request's context (store calls detach from its cancellation).
 func (m *Manager) NewResponseWriter(ctx context.Context, w http.ResponseWriter, s *Session) *ResponseWriter {
+	if s != nil && s.rwUsed.CompareAndSwap(false, true) {
+		s.rw = ResponseWriter{w: w, ctx: ctx, m: m, s: s}
+		return &s.rw
+	}
 	return &ResponseWriter{w: w, ctx: ctx, m: m, s: s}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -157,10 +158,21 @@ type loaded struct {
 // ErrStoreUnavailable), on which the adapter must answer with
 // ErrorResponse and not run the handler.
 func (m *Manager) Load(ctx context.Context, c Carrier) (*Session, error) {
+	return m.load(ctx, c, nil, nil)
+}
+
+// load serves Load and LoadHeaders: with c == nil the carrier is a
+// HeaderCarrier over req and resp, stored inside the Session.
+func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*Session, error) {
+	s := &Session{m: m, c: c, isNew: true}
+	if c == nil {
+		s.hc = HeaderCarrier{Request: req, Response: resp}
+		c = &s.hc
+		s.c = c
+	}
 	if len(m.cfg.SkipHeaders) > 0 && m.Skip(c) {
 		return nil, nil
 	}
-	s := &Session{m: m, c: c, isNew: true}
 	var cands [maxCandidates]string
 	n := cookieCandidates(c.RequestHeader("Cookie"), m.cfg.CookieName, &cands)
 	if n == 0 {
@@ -188,16 +200,16 @@ func (m *Manager) Load(ctx context.Context, c Carrier) (*Session, error) {
 		m.logSession(ctx, slog.LevelInfo, "sess: ignored session cookie with an invalid signature or format", "",
 			slog.String("event", "invalid_cookie"), slog.Int("count", invalid))
 	}
-	var found *loaded
+	var found loaded
 	for i := range nv {
-		l, err := m.loadID(ctx, ids[i], keys[i])
+		l, ok, err := m.loadID(ctx, ids[i], keys[i])
 		if err != nil {
 			return nil, err
 		}
-		if l == nil {
+		if !ok {
 			continue
 		}
-		if found != nil {
+		if found.id != "" {
 			// Two different live sessions offered at once: cookie tossing
 			// or a confused client. Adopt neither.
 			m.logSession(ctx, slog.LevelWarn, "sess: request carried two different valid session cookies; using neither", "",
@@ -206,7 +218,7 @@ func (m *Manager) Load(ctx context.Context, c Carrier) (*Session, error) {
 		}
 		found = l
 	}
-	if found == nil {
+	if found.id == "" {
 		return s, nil
 	}
 	s.id, s.stored, s.isNew = found.id, true, false
@@ -216,36 +228,36 @@ func (m *Manager) Load(ctx context.Context, c Carrier) (*Session, error) {
 	return s, nil
 }
 
-// loadID fetches and checks one verified ID. It returns nil for a session
+// loadID fetches and checks one verified ID. It reports false for a session
 // that does not exist (any more), and an error only for store failures.
-func (m *Manager) loadID(ctx context.Context, id string, key int) (*loaded, error) {
+func (m *Manager) loadID(ctx context.Context, id string, key int) (loaded, bool, error) {
 	sctx, cancel := m.storeCtx(ctx)
 	rec, err := m.store.Get(sctx, id)
 	cancel()
 	if errors.Is(err, ErrNotFound) {
 		m.logSession(ctx, slog.LevelDebug, "sess: signed session ID not in store; starting a new session", id, slog.String("event", "unknown_session"))
-		return nil, nil
+		return loaded{}, false, nil
 	}
 	if err != nil {
-		return nil, storeErr("get", err)
+		return loaded{}, false, storeErr("get", err)
 	}
 	now := m.now()
 	if !now.Before(rec.Expires) {
 		m.dropRecord(ctx, id, "expired")
-		return nil, nil
+		return loaded{}, false, nil
 	}
 	hdr, entries, err := parseHeader(rec.Data, m.cfg.MaxDataSize)
 	if err != nil {
 		m.logSession(ctx, slog.LevelWarn, "sess: corrupt session record deleted", id,
 			slog.String("event", "corrupt_record"), slog.Any("error", err))
 		m.dropRecord(ctx, id, "")
-		return nil, nil
+		return loaded{}, false, nil
 	}
 	if now.UnixMilli() >= hdr.absolute {
 		m.dropRecord(ctx, id, "absolute deadline passed")
-		return nil, nil
+		return loaded{}, false, nil
 	}
-	return &loaded{id: id, key: key, rec: rec, hdr: hdr, entries: entries}, nil
+	return loaded{id: id, key: key, rec: rec, hdr: hdr, entries: entries}, true, nil
 }
 
 func (m *Manager) dropRecord(ctx context.Context, id, why string) {
@@ -471,12 +483,12 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, e
 				s.stored = false
 				return false, nil
 			case errors.Is(err, ErrConflict) && attempt < maxCASRetries:
-				l, lerr := m.loadID(ctx, s.id, 0)
+				l, ok, lerr := m.loadID(ctx, s.id, 0)
 				if lerr != nil {
 					s.discardLocked()
 					return false, lerr
 				}
-				if l == nil {
+				if !ok {
 					s.stored = false
 					return false, nil
 				}

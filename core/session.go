@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,6 +53,13 @@ type Session struct {
 	expiresWritten bool
 	started        bool // the response has started (first commit done)
 	err            error
+
+	// Allocated with the session to save allocations per request.
+	hc      HeaderCarrier
+	ctx     sessionCtx
+	ctxUsed atomic.Bool
+	rw      ResponseWriter
+	rwUsed  atomic.Bool
 }
 
 // ID returns the session ID, or "" for a new session that has not stored
@@ -162,10 +170,11 @@ func Get[T any](s *Session, key string) (T, bool) {
 		}
 	}
 	if tag == tCodec {
-		if err := s.m.cfg.Codec.Unmarshal(p, &zero); err != nil {
+		var out T
+		if err := s.m.cfg.Codec.Unmarshal(p, &out); err != nil {
 			return zero, false
 		}
-		return zero, true
+		return out, true
 	}
 	v, err := decodeValue(tag, p, s.m.cfg.Codec)
 	if err != nil {
@@ -320,10 +329,28 @@ func (s *Session) discardLocked() {
 
 type ctxKey struct{}
 
+// sessionCtx is a context node carrying a session. The first one for a
+// session lives inside the Session itself, saving an allocation per request.
+type sessionCtx struct {
+	context.Context
+	s *Session
+}
+
+func (c *sessionCtx) Value(key any) any {
+	if key == (ctxKey{}) {
+		return c.s
+	}
+	return c.Context.Value(key)
+}
+
 // NewContext returns a copy of ctx that carries s. Every adapter stores the
 // session this way, so framework-neutral code can use FromContext.
 func NewContext(ctx context.Context, s *Session) context.Context {
-	return context.WithValue(ctx, ctxKey{}, s)
+	if s != nil && s.ctxUsed.CompareAndSwap(false, true) {
+		s.ctx = sessionCtx{Context: ctx, s: s}
+		return &s.ctx
+	}
+	return &sessionCtx{Context: ctx, s: s}
 }
 
 // FromContext returns the session stored in ctx by an adapter's middleware.

@@ -24,7 +24,7 @@ func Middleware(m *sess.Manager) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
-			s, err := m.Load(ctx, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
+			s, err := m.LoadHeaders(ctx, r.Header, w.Header())
 			if err != nil {
 				sess.WriteError(w, m.ErrorResponse(ctx, err))
 				return
