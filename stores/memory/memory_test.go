@@ -31,7 +31,9 @@ func TestMaxSessionsPolicy(t *testing.T) {
 	s := memory.New(memory.Config{MaxSessions: 2, Now: clk.Now})
 	defer s.Close()
 	ctx := context.Background()
-	rec := func() sess.Record { return sess.Record{Data: []byte("x"), Version: 1, Expires: clk.Now().Add(time.Minute)} }
+	rec := func() sess.Record {
+		return sess.Record{Data: []byte("x"), Version: 1, Expires: clk.Now().Add(time.Minute)}
+	}
 	for i := range 2 {
 		if err := s.CompareAndSwap(ctx, id(i), 0, rec()); err != nil {
 			t.Fatal(err)
