@@ -91,7 +91,9 @@ func (rw *ResponseWriter) writeError(err error) {
 	for k := range h {
 		delete(h, k)
 	}
-	WriteError(rw.w, rw.m.ErrorResponse(rw.ctx, err))
+	r := rw.m.ErrorResponse(rw.ctx, err)
+	rw.status = r.Status
+	WriteError(rw.w, r)
 	rw.m.logSession(rw.ctx, levelError, "sess: session commit failed; answered with an error response", "", attrErr(err))
 }
 

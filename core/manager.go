@@ -204,6 +204,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	for i := range nv {
 		l, ok, err := m.loadID(ctx, ids[i], keys[i])
 		if err != nil {
+			m.logSession(ctx, slog.LevelError, "sess: loading the session failed; answering with an error response", "", attrErr(err))
 			return nil, err
 		}
 		if !ok {

@@ -1,0 +1,51 @@
+package sessecho_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	sessecho "github.com/gosess/sess/adapters/echo"
+	"github.com/gosess/sess/conformance"
+	sess "github.com/gosess/sess/core"
+)
+
+// exchange is the conformance suite's view of one echo request.
+type exchange struct{ c echo.Context }
+
+func (x exchange) Session() *sess.Session       { return sessecho.From(x.c) }
+func (x exchange) Context() context.Context     { return x.c.Request().Context() }
+func (x exchange) Bag(key string) any           { return x.c.Get(key) }
+func (x exchange) Query(name string) string     { return x.c.QueryParam(name) }
+func (x exchange) String(s int, b string) error { return x.c.String(s, b) }
+
+func (x exchange) SetCookie(name, value string) {
+	x.c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/"})
+}
+
+func (x exchange) Stream(status int, chunks ...string) error {
+	res := x.c.Response()
+	res.WriteHeader(status)
+	for _, c := range chunks {
+		if _, err := io.WriteString(res, c); err != nil {
+			return err
+		}
+		res.Flush()
+	}
+	return nil
+}
+
+// mount serves h for every method and path behind the echo middleware;
+// errors h returns go to echo's HTTPErrorHandler.
+func mount(t *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
+	e := echo.New()
+	e.Logger.SetOutput(t.Output())
+	e.Use(sessecho.Middleware(m))
+	e.Any("/*", func(c echo.Context) error { return h(exchange{c}) })
+	return e
+}
+
+func TestConformance(t *testing.T) { conformance.Run(t, mount) }
