@@ -1,21 +1,3 @@
-// Package conformance is the test suite every sess adapter and every sess
-// store must pass.
-//
-// An adapter author writes one small Mount function that builds an app in
-// their framework, installs their middleware and routes every request to the
-// suite's Handler through an Exchange, their framework's view of one
-// request. Then:
-//
-//	func TestConformance(t *testing.T) { conformance.Run(t, mount) }
-//
-// Run drives the adapter over real HTTP (an httptest TLS server, real
-// Cookie and Set-Cookie headers, a cookie jar) and checks raw headers,
-// status codes and store state, one named subtest per case, each with a
-// fresh store and Manager. Cases are added to the suite without ever
-// widening Mount or Exchange.
-//
-// Passing is necessary, not sufficient: the suite finds no false positives
-// but can miss defects. Run it with -race.
 package conformance
 
 import (
@@ -57,8 +39,9 @@ type Exchange interface {
 }
 
 // Handler is the suite's handler. When it returns an error, the mount
-// hands it to the framework's own error path (returned from an echo or
-// fiber handler, c.Error in gin, a 500 from http.Error in net/http).
+// hands it to the framework's own error path, which must answer 500
+// (returned from an echo or fiber handler, c.AbortWithError with 500 in
+// gin, http.Error with 500 in net/http).
 type Handler func(x Exchange) error
 
 // Mount builds an app that serves every method and path with the

@@ -47,6 +47,17 @@ type ErrorResponse struct {
 	Body        string
 }
 
+// Headers sets the response headers of an error response through set:
+// its Content-Type, and headers that keep it out of caches and content
+// sniffing. Adapters call it with their framework's header setter.
+func (r ErrorResponse) Headers(set func(name, value string)) {
+	if r.ContentType != "" {
+		set("Content-Type", r.ContentType)
+	}
+	set("X-Content-Type-Options", "nosniff")
+	set("Cache-Control", "no-store")
+}
+
 // Config configures a Manager. The zero value of every field means the
 // documented default, so Config{Secret: key} is a complete, secure
 // configuration. Each field names the authx_extra SessionMiddleware option it

@@ -94,7 +94,6 @@ func (rw *ResponseWriter) writeError(err error) {
 	r := rw.m.ErrorResponse(rw.ctx, err)
 	rw.status = r.Status
 	WriteError(rw.w, r)
-	rw.m.logSession(rw.ctx, levelError, "sess: session commit failed; answered with an error response", "", attrErr(err))
 }
 
 // WriteError writes r to w: status, content type, body, and headers that
@@ -102,11 +101,7 @@ func (rw *ResponseWriter) writeError(err error) {
 // writers use it to render Manager.ErrorResponse.
 func WriteError(w http.ResponseWriter, r ErrorResponse) {
 	h := w.Header()
-	if r.ContentType != "" {
-		h.Set("Content-Type", r.ContentType)
-	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	r.Headers(h.Set)
 	h.Set("Content-Length", strconv.Itoa(len(r.Body)))
 	w.WriteHeader(r.Status)
 	_, _ = io.WriteString(w, r.Body)

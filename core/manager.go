@@ -76,8 +76,10 @@ func (m *Manager) Store() Store { return m.store }
 func (m *Manager) Logger() *slog.Logger { return m.cfg.Logger }
 
 // ErrorResponse returns what an adapter should answer when Load or Commit
-// fails before the response started, as chosen by Config.ErrorHandler.
+// fails before the response started, as chosen by Config.ErrorHandler, and
+// logs the failure at level Error.
 func (m *Manager) ErrorResponse(ctx context.Context, err error) ErrorResponse {
+	m.logSession(ctx, slog.LevelError, "sess: session handling failed; answering with an error response", "", attrErr(err))
 	r := m.cfg.ErrorHandler(ctx, err)
 	if r.Status == 0 {
 		r.Status = 500
@@ -204,7 +206,6 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	for i := range nv {
 		l, ok, err := m.loadID(ctx, ids[i], keys[i])
 		if err != nil {
-			m.logSession(ctx, slog.LevelError, "sess: loading the session failed; answering with an error response", "", attrErr(err))
 			return nil, err
 		}
 		if !ok {

@@ -84,6 +84,9 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 
 func (s *MemoryStore) nonBlocking() {}
 
+// ProcessLocal reports true: the records live in this process only.
+func (s *MemoryStore) ProcessLocal() bool { return true }
+
 // memKey turns an ID into a fixed-size map key: the 32 decoded bytes of a
 // default 43-character ID, or a SHA-256 of any other ID.
 func memKey(id string) [32]byte {

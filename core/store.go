@@ -44,3 +44,11 @@ type Store interface {
 	Touch(ctx context.Context, id string, expires time.Time) error
 	Delete(ctx context.Context, id string) error
 }
+
+// ProcessLocal is implemented by stores whose sessions live in the memory
+// of one process, such as MemoryStore. Adapters for servers that fork
+// several processes (fiber's Prefork) use it to refuse such a store: each
+// process would see its own sessions.
+type ProcessLocal interface {
+	ProcessLocal() bool
+}

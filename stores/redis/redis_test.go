@@ -1,0 +1,577 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sesshttp "github.com/gosess/sess/adapters/nethttp"
+	"github.com/gosess/sess/conformance"
+	sess "github.com/gosess/sess/core"
+	"github.com/redis/go-redis/v9"
+)
+
+var testSecret = []byte("redis store tests secret, at least 32 bytes")
+
+func TestConformanceStore(t *testing.T) {
+	requireRedis(t)
+	c := newClient(t, nil)
+	conformance.RunStore(t, func(t *testing.T) sess.Store { return newTestStore(t, c) })
+}
+
+func TestConformanceAdapter(t *testing.T) {
+	requireRedis(t)
+	c := newClient(t, nil)
+	conformance.RunWithStore(t, mountHTTP, func(t *testing.T) sess.Store { return newTestStore(t, c) })
+}
+
+// newManager returns a Manager on st that logs nothing.
+func newManager(t testing.TB, st sess.Store) *sess.Manager {
+	t.Helper()
+	m, err := sess.New(sess.Config{Secret: testSecret, Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("sess.New: %v", err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// app serves a few routes over the session, behind the net/http adapter:
+// /set?k=&v= sets a string, /get?k= returns it, /keys lists the keys,
+// /destroy ends the session, /none leaves the session alone. calls counts
+// handler runs.
+func app(m *sess.Manager, calls *int64, mu *sync.Mutex) http.Handler {
+	mux := http.NewServeMux()
+	count := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if calls != nil {
+				mu.Lock()
+				*calls++
+				mu.Unlock()
+			}
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("/set", count(func(w http.ResponseWriter, r *http.Request) {
+		sesshttp.From(r).Set(r.URL.Query().Get("k"), r.URL.Query().Get("v"))
+		_, _ = io.WriteString(w, "ok")
+	}))
+	mux.HandleFunc("/get", count(func(w http.ResponseWriter, r *http.Request) {
+		v, _ := sess.Get[string](sesshttp.From(r), r.URL.Query().Get("k"))
+		_, _ = io.WriteString(w, v)
+	}))
+	mux.HandleFunc("/keys", count(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, strings.Join(sesshttp.From(r).Keys(), ","))
+	}))
+	mux.HandleFunc("/destroy", count(func(w http.ResponseWriter, r *http.Request) {
+		sesshttp.From(r).Destroy()
+		_, _ = io.WriteString(w, "bye")
+	}))
+	mux.HandleFunc("/none", count(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "none")
+	}))
+	return sesshttp.Middleware(m)(mux)
+}
+
+type response struct {
+	status  int
+	body    string
+	cookies []string
+}
+
+// get sends a GET with the given Cookie header (if any).
+func get(t testing.TB, srv *httptest.Server, path, cookie string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading body: %v", path, err)
+	}
+	return response{status: resp.StatusCode, body: string(b), cookies: resp.Header.Values("Set-Cookie")}
+}
+
+// sessionCookie returns the "sid=<value>" pair of the one Set-Cookie line.
+func sessionCookie(t testing.TB, r response) string {
+	t.Helper()
+	if len(r.cookies) != 1 {
+		t.Fatalf("Set-Cookie = %q, want one session cookie", r.cookies)
+	}
+	pair, _, _ := strings.Cut(r.cookies[0], ";")
+	if !strings.HasPrefix(pair, sess.DefaultCookieName+"=") {
+		t.Fatalf("Set-Cookie %q is not the session cookie", r.cookies[0])
+	}
+	return pair
+}
+
+// idOf returns the session ID inside a "sid=<id>.<mac>" cookie pair.
+func idOf(cookie string) string {
+	v := strings.TrimPrefix(cookie, sess.DefaultCookieName+"=")
+	return v[:strings.LastIndexByte(v, '.')]
+}
+
+// TestRoundTrips counts the Redis commands each kind of request costs,
+// with a hook on a real client, through the net/http adapter.
+func TestRoundTrips(t *testing.T) {
+	requireRedis(t)
+	c := newClient(t, nil)
+	hook := &countingHook{}
+	c.AddHook(hook)
+	st := newTestStore(t, c)
+	// A clock the test moves forward, to show when reads touch the record.
+	var mu sync.Mutex
+	now := time.Now()
+	m, err := sess.New(sess.Config{
+		Secret: testSecret,
+		Store:  st,
+		Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return now
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app(m, nil, nil))
+	defer srv.Close()
+
+	// Load the scripts first: on a Redis that has not cached them yet the
+	// first run costs an extra EVALSHA (NOSCRIPT) before the EVAL.
+	ctx := context.Background()
+	for _, s := range []*redis.Script{casScript, touchScript} {
+		if err := s.Load(ctx, c).Err(); err != nil {
+			t.Fatalf("loading script: %v", err)
+		}
+	}
+	hook.take()
+
+	cases := []struct {
+		name    string
+		advance time.Duration // clock move before the request
+		path    string
+		cookie  bool
+		want    []string
+	}{
+		{"request without cookie, nothing stored", 0, "/none", false, nil},
+		{"new session write", 0, "/set?k=a&v=1", false, []string{"evalsha"}},
+		{"read-only hit", 0, "/get?k=a", true, []string{"hmget"}},
+		{"hit that does not use the session", 0, "/none", true, []string{"hmget"}},
+		{"modifying hit", 0, "/set?k=b&v=2", true, []string{"hmget", "evalsha"}},
+		{"read-only hit right after a write", time.Minute, "/get?k=b", true, []string{"hmget"}},
+		// The idle deadline moves by >= 1% of IdleTimeout: Touch.
+		{"read-only hit 15 minutes later", 15 * time.Minute, "/get?k=b", true, []string{"hmget", "evalsha"}},
+		{"read-only hit after that touch", time.Minute, "/get?k=b", true, []string{"hmget"}},
+		{"destroy", 0, "/destroy", true, []string{"hmget", "del"}},
+	}
+	var cookie string
+	for _, tc := range cases {
+		mu.Lock()
+		now = now.Add(tc.advance)
+		mu.Unlock()
+		send := ""
+		if tc.cookie {
+			send = cookie
+		}
+		r := get(t, srv, tc.path, send)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: status %d", tc.name, r.status)
+		}
+		if cookie == "" && len(r.cookies) > 0 {
+			cookie = sessionCookie(t, r)
+		}
+		got := hook.take()
+		t.Logf("%-40s %d round trip(s): %v", tc.name, len(got), got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Redis commands %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestOutage cuts the connection to Redis: requests that need the store
+// get 503 without a cookie and without running the handler, and everything
+// works again once Redis is reachable, without restarting anything.
+func TestOutage(t *testing.T) {
+	requireRedis(t)
+	p := newProxy(t, redisAddr())
+	c := newClient(t, &redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: time.Second})
+	st := New(c, Config{Prefix: testPrefix(t, newClient(t, nil))})
+	var calls int64
+	var mu sync.Mutex
+	handlerCalls := func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		n := calls
+		calls = 0
+		return n
+	}
+	srv := httptest.NewServer(app(newManager(t, st), &calls, &mu))
+	defer srv.Close()
+
+	cookie := sessionCookie(t, get(t, srv, "/set?k=user&v=alice", ""))
+	handlerCalls()
+
+	p.cut()
+	r := get(t, srv, "/get?k=user", cookie)
+	if r.status != http.StatusServiceUnavailable || len(r.cookies) != 0 {
+		t.Errorf("read during outage: status %d, Set-Cookie %q; want 503 and no cookie", r.status, r.cookies)
+	}
+	if n := handlerCalls(); n != 0 {
+		t.Errorf("read during outage ran the handler %d times, want 0 (load failed)", n)
+	}
+	r = get(t, srv, "/set?k=user&v=mallory", "")
+	if r.status != http.StatusServiceUnavailable || len(r.cookies) != 0 {
+		t.Errorf("new session during outage: status %d, Set-Cookie %q; want 503 and no cookie", r.status, r.cookies)
+	}
+	ctx := context.Background()
+	if _, err := st.Get(ctx, idOf(cookie)); err == nil || errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("Get during outage: %v, want a store error that is not ErrNotFound", err)
+	}
+	if err := st.CompareAndSwap(ctx, "x", 0, sess.Record{Data: []byte("x"), Version: 1, Expires: time.Now().Add(time.Hour)}); err == nil || errors.Is(err, sess.ErrConflict) {
+		t.Errorf("CompareAndSwap during outage: %v, want a store error", err)
+	}
+
+	p.restore()
+	r = get(t, srv, "/get?k=user", cookie)
+	if r.status != http.StatusOK || r.body != "alice" {
+		t.Errorf("read after the outage: status %d, body %q; want 200 \"alice\" (session kept)", r.status, r.body)
+	}
+	r = get(t, srv, "/set?k=user&v=bob", "")
+	if r.status != http.StatusOK || len(r.cookies) != 1 {
+		t.Errorf("new session after the outage: status %d, Set-Cookie %q; want 200 and a cookie", r.status, r.cookies)
+	}
+}
+
+// TestRedisRestart runs its own redis-server, stops it and starts it again
+// on the same port: requests fail with 503 while it is down and work again
+// after, although the restarted server lost its data and its script cache
+// (go-redis falls back from EVALSHA to EVAL).
+func TestRedisRestart(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed; TestOutage covers outages through a proxy")
+	}
+	port := freePort(t)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	stop := startRedis(t, bin, port)
+	c := newClient(t, &redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	st := New(c, Config{})
+	srv := httptest.NewServer(app(newManager(t, st), nil, nil))
+	defer srv.Close()
+
+	cookie := sessionCookie(t, get(t, srv, "/set?k=a&v=1", ""))
+	if r := get(t, srv, "/get?k=a", cookie); r.body != "1" {
+		t.Fatalf("read back: %q, want \"1\"", r.body)
+	}
+	stop()
+	if r := get(t, srv, "/get?k=a", cookie); r.status != http.StatusServiceUnavailable || len(r.cookies) != 0 {
+		t.Errorf("read while Redis is down: status %d, Set-Cookie %q; want 503 and no cookie", r.status, r.cookies)
+	}
+	startRedis(t, bin, port)
+	// The restarted server is empty: the old cookie starts a new session,
+	// and writes work again although no script is cached.
+	r := get(t, srv, "/set?k=b&v=2", cookie)
+	if r.status != http.StatusOK || len(r.cookies) != 1 {
+		t.Fatalf("write after restart: status %d, Set-Cookie %q; want 200 and a new cookie", r.status, r.cookies)
+	}
+	fresh := sessionCookie(t, r)
+	if fresh == cookie {
+		t.Errorf("the lost session's ID was adopted again")
+	}
+	if r := get(t, srv, "/keys", fresh); r.body != "b" {
+		t.Errorf("keys after restart: %q, want \"b\"", r.body)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startRedis starts a throwaway redis-server on port and waits until it
+// answers. The returned func stops it (also called when t ends).
+func startRedis(t testing.TB, bin string, port int) (stop func()) {
+	t.Helper()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting redis-server: %v", err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	c := redis.NewClient(&redis.Options{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), MaxRetries: -1})
+	defer c.Close()
+	for i := 0; ; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return stop
+		}
+		if i == 200 {
+			stop()
+			t.Fatalf("redis-server on port %d did not answer: %v", port, err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// TestTwoInstances runs two servers, each with its own Manager and its own
+// client, on one Redis: a cookie from one works on the other, and
+// concurrent writes of different keys through both lose nothing.
+func TestTwoInstances(t *testing.T) {
+	requireRedis(t)
+	prefix := testPrefix(t, newClient(t, nil))
+	var srvs [2]*httptest.Server
+	for i := range srvs {
+		st := New(newClient(t, nil), Config{Prefix: prefix})
+		srvs[i] = httptest.NewServer(app(newManager(t, st), nil, nil))
+		defer srvs[i].Close()
+	}
+	a, b := srvs[0], srvs[1]
+
+	cookie := sessionCookie(t, get(t, a, "/set?k=user&v=alice", ""))
+	if r := get(t, b, "/get?k=user", cookie); r.status != http.StatusOK || r.body != "alice" || len(r.cookies) != 0 {
+		t.Fatalf("server B with server A's cookie: status %d, body %q, Set-Cookie %q; want 200 \"alice\" and no new cookie", r.status, r.body, r.cookies)
+	}
+
+	// Eight concurrent writers per round, four through each server: the
+	// Manager retries a conflicting commit a bounded number of times (8),
+	// and with n writers a commit loses at most n-1 times.
+	const rounds, writers = 5, 8
+	want := []string{"user"}
+	for round := range rounds {
+		var wg sync.WaitGroup
+		errc := make(chan string, writers)
+		for w := range writers {
+			key := fmt.Sprintf("k%d-%d", round, w)
+			want = append(want, key)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				srv := srvs[w%2]
+				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/set?k="+key+"&v="+key, nil)
+				req.Header.Set("Cookie", cookie)
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					errc <- err.Error()
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || len(resp.Header.Values("Set-Cookie")) != 0 {
+					errc <- fmt.Sprintf("writer %s: status %d, Set-Cookie %q", key, resp.StatusCode, resp.Header.Values("Set-Cookie"))
+				}
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		for e := range errc {
+			t.Error(e)
+		}
+	}
+	slices.Sort(want)
+	for i, srv := range srvs {
+		if r := get(t, srv, "/keys", cookie); r.body != strings.Join(want, ",") {
+			t.Errorf("keys read through server %d: %q\nwant %q (a concurrent write was lost)", i, r.body, strings.Join(want, ","))
+		}
+	}
+}
+
+// TestKeysAndValues checks what lands in Redis for sessions made through a
+// Manager: keys are prefix + HashID(id), no key or value holds a raw ID,
+// every key expires no later than the idle timeout, and e matches the
+// key's own expiry.
+func TestKeysAndValues(t *testing.T) {
+	requireRedis(t)
+	c := newClient(t, nil)
+	st := newTestStore(t, c)
+	srv := httptest.NewServer(app(newManager(t, st), nil, nil))
+	defer srv.Close()
+	var ids []string
+	for i := range 5 {
+		cookie := sessionCookie(t, get(t, srv, fmt.Sprintf("/set?k=n&v=%d", i), ""))
+		ids = append(ids, idOf(cookie))
+		get(t, srv, "/set?k=m&v=x", cookie)
+	}
+	ctx := context.Background()
+	keys, err := scanKeys(ctx, c, st.prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, id := range ids {
+		want = append(want, st.prefix+sess.HashID(id))
+	}
+	slices.Sort(keys)
+	slices.Sort(want)
+	if !slices.Equal(keys, want) {
+		t.Fatalf("keys %q, want %q", keys, want)
+	}
+	for _, k := range keys {
+		h, err := c.HGetAll(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h) != 3 || h["v"] != "2" {
+			t.Errorf("hash %q = %q, want fields v=2, d, e", k, h)
+		}
+		for _, id := range ids {
+			for f, v := range h {
+				if strings.Contains(v, id) || strings.Contains(k, id) {
+					t.Errorf("raw session ID found in key %q field %q", k, f)
+				}
+			}
+		}
+		ttl, err := c.PTTL(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl <= 0 || ttl > sess.DefaultIdleTimeout {
+			t.Errorf("key %q PTTL %v, want in (0, %v]", k, ttl, sess.DefaultIdleTimeout)
+		}
+		at, err := c.PExpireTime(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, _ := strconv.ParseInt(h["e"], 10, 64); at != time.Duration(e)*time.Millisecond {
+			t.Errorf("key %q: PEXPIRETIME %v, field e %s ms; want equal", k, at, h["e"])
+		}
+	}
+}
+
+// TestStaleRecord simulates clock skew: the record's own expiry has passed
+// although Redis still holds the key. It must count as gone everywhere.
+func TestStaleRecord(t *testing.T) {
+	requireRedis(t)
+	c := newClient(t, nil)
+	st := newTestStore(t, c)
+	ctx := context.Background()
+	id := "stale-session-id-0123456789"
+	past := time.Now().Add(-time.Minute).UnixMilli()
+	if err := c.HSet(ctx, st.key(id), "v", "3", "d", "data", "e", past).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.PExpire(ctx, st.key(id), time.Hour)
+	if _, err := st.Get(ctx, id); !errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("Get of a record past its e: %v, want ErrNotFound", err)
+	}
+	if err := st.Touch(ctx, id, time.Now().Add(time.Hour)); !errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("Touch of a record past its e: %v, want ErrNotFound", err)
+	}
+	exp := time.Now().Add(time.Hour)
+	if err := st.CompareAndSwap(ctx, id, 3, sess.Record{Data: []byte("late"), Version: 4, Expires: exp}); !errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("CompareAndSwap(old=3) of a record past its e: %v, want ErrNotFound", err)
+	}
+	if err := st.CompareAndSwap(ctx, id, 0, sess.Record{Data: []byte("new"), Version: 1, Expires: exp}); err != nil {
+		t.Errorf("CompareAndSwap(old=0) over a record past its e: %v, want nil", err)
+	}
+	if rec, err := st.Get(ctx, id); err != nil || string(rec.Data) != "new" || rec.Version != 1 {
+		t.Errorf("Get = (%q, version %d), %v; want (\"new\", version 1)", rec.Data, rec.Version, err)
+	}
+}
+
+// TestForeignRecords covers keys under the prefix the store did not write.
+func TestForeignRecords(t *testing.T) {
+	requireRedis(t)
+	c := newClient(t, nil)
+	st := newTestStore(t, c)
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+
+	malformed := map[string][]any{
+		"bad-version": {"v", "x", "d", "data", "e", exp.UnixMilli()},
+		"zero":        {"v", "0", "d", "data", "e", exp.UnixMilli()},
+		"no-expiry":   {"v", "1", "d", "data"},
+		"bad-expiry":  {"v", "1", "d", "data", "e", "soon"},
+		"no-data":     {"v", "1", "e", exp.UnixMilli()},
+	}
+	for id, fields := range malformed {
+		c.HSet(ctx, st.key(id), fields...)
+		c.PExpire(ctx, st.key(id), time.Hour)
+		if _, err := st.Get(ctx, id); !errors.Is(err, sess.ErrNotFound) {
+			t.Errorf("%s: Get of a malformed record: %v, want ErrNotFound", id, err)
+		}
+	}
+
+	// A key of another type: an error, never a panic or a record.
+	c.Set(ctx, st.key("string"), "value", time.Hour)
+	if _, err := st.Get(ctx, "string"); err == nil || errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("Get of a string key: %v, want a WRONGTYPE error", err)
+	}
+	if err := st.CompareAndSwap(ctx, "string", 0, sess.Record{Data: []byte("x"), Version: 1, Expires: exp}); err == nil {
+		t.Errorf("CompareAndSwap over a string key: nil, want an error")
+	}
+	if v, _ := c.Get(ctx, st.key("string")).Result(); v != "value" {
+		t.Errorf("a foreign key was overwritten: %q", v)
+	}
+}
+
+func TestContextHonoured(t *testing.T) {
+	requireRedis(t)
+	st := newTestStore(t, newClient(t, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	exp := time.Now().Add(time.Hour)
+	checks := map[string]error{
+		"Get":            func() error { _, err := st.Get(ctx, "id"); return err }(),
+		"CompareAndSwap": st.CompareAndSwap(ctx, "id", 0, sess.Record{Data: []byte("x"), Version: 1, Expires: exp}),
+		"Touch":          st.Touch(ctx, "id", exp),
+		"Delete":         st.Delete(ctx, "id"),
+	}
+	for op, err := range checks {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: %v, want context.Canceled", op, err)
+		}
+	}
+}
+
+func TestNew(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: redisAddr()})
+	defer c.Close()
+	if s := New(c, Config{}); s.prefix != DefaultPrefix {
+		t.Errorf("default prefix %q, want %q", s.prefix, DefaultPrefix)
+	}
+	if got, want := New(c, Config{}).key("id"), DefaultPrefix+sess.HashID("id"); got != want {
+		t.Errorf("key = %q, want %q", got, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("New(nil, ...) did not panic")
+		}
+	}()
+	New(nil, Config{})
+}
