@@ -283,7 +283,9 @@ func TestStrictSessions(t *testing.T) {
 		"empty":           "",
 	}
 	if !strings.ContainsAny(v, "-_") {
+		// The value has nothing to re-encode; these would equal v.
 		delete(hostile, "percent encoded")
+		delete(hostile, "std alphabet")
 	}
 	for name, val := range hostile {
 		t.Run(name, func(t *testing.T) {
@@ -472,7 +474,7 @@ func TestConcurrentDisjointKeysAllSurvive(t *testing.T) {
 	e := newEnv(t, sess.Config{}, ops)
 	v := e.do(nil, "GET", "/?op=set&k=base&v=0").sessionValue(t, "sid")
 	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 32; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -480,7 +482,7 @@ func TestConcurrentDisjointKeysAllSurvive(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 32; i++ {
 		if r := e.do(nil, "GET", fmt.Sprintf("/?op=get&k=k%d", i), "Cookie", "sid="+v); r.body != fmt.Sprintf("%d true", i) {
 			t.Errorf("key k%d = %q after concurrent writers; disjoint updates must all survive", i, r.body)
 		}

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"time"
 )
 
 const (
-	maxCASRetries    = 8
+	maxCASRetries    = 16
 	maxCreateRetries = 3
 )
 
@@ -495,6 +496,11 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, e
 					return false, nil
 				}
 				s.version, entries = l.rec.Version, l.entries
+				if attempt >= 2 {
+					// Many writers on one session: spread the retries out
+					// so they stop colliding.
+					time.Sleep(time.Duration(rand.Int64N(int64(attempt) * int64(200*time.Microsecond))))
+				}
 				continue
 			case errors.Is(err, ErrConflict):
 				s.discardLocked()

@@ -3,6 +3,8 @@ package sess
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"reflect"
@@ -279,7 +281,7 @@ func TestSessionAPIAndTypedGet(t *testing.T) {
 }
 
 func TestEncodeErrorsAndSizeCap(t *testing.T) {
-	m, _ := New(Config{Secret: testSecret, MaxDataSize: 100})
+	m, _ := New(Config{Secret: testSecret, MaxDataSize: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer m.Close()
 	s, _ := m.Load(context.Background(), HeaderCarrier{Request: http.Header{}, Response: http.Header{}})
 	s.Set("ch", make(chan int))
