@@ -82,7 +82,7 @@ var brokenMounts = map[string]conformance.Mount{
 			}
 			rw := m.NewResponseWriter(ctx, w, s)
 			serve(h, exchange{rw, r.WithContext(sess.NewContext(ctx, s))}, rw)
-			rw.Finish()
+			rw.Finish(http.StatusOK)
 		})
 	},
 	// ignoreLoadError runs the handler without a session when the store
@@ -97,7 +97,7 @@ var brokenMounts = map[string]conformance.Mount{
 			}
 			rw := m.NewResponseWriter(ctx, w, s)
 			serve(h, exchange{rw, r.WithContext(sess.NewContext(ctx, s))}, rw)
-			rw.Finish()
+			rw.Finish(http.StatusOK)
 		})
 	},
 	// noContext hands the session to the handler but not through the
@@ -112,7 +112,7 @@ var brokenMounts = map[string]conformance.Mount{
 			}
 			rw := m.NewResponseWriter(ctx, w, s)
 			serve(h, directExchange{exchange{rw, r}, s}, rw)
-			rw.Finish()
+			rw.Finish(http.StatusOK)
 		})
 	},
 }

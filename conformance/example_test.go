@@ -28,7 +28,7 @@ func middleware(m *sess.Manager) func(http.Handler) http.Handler {
 			}
 			rw := m.NewResponseWriter(ctx, w, s)
 			next.ServeHTTP(rw, r.WithContext(sess.NewContext(ctx, s)))
-			rw.Finish()
+			rw.Finish(http.StatusOK)
 		})
 	}
 }

@@ -27,12 +27,12 @@ func Example() {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := m.LoadHeaders(r.Context(), r.Header, w.Header())
 		if err != nil {
-			sess.WriteError(w, m.ErrorResponse(r.Context(), err))
+			m.ServeError(r.Context(), w, err)
 			return
 		}
 		rw := m.NewResponseWriter(r.Context(), w, s)
 		counter(rw, r.WithContext(sess.NewContext(r.Context(), s)))
-		rw.Finish()
+		rw.Finish(http.StatusOK)
 	})
 
 	var cookie string

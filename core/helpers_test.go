@@ -130,7 +130,7 @@ func middleware(m *sess.Manager, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := m.LoadHeaders(r.Context(), r.Header, w.Header())
 		if err != nil {
-			sess.WriteError(w, m.ErrorResponse(r.Context(), err))
+			m.ServeError(r.Context(), w, err)
 			return
 		}
 		if s == nil {
@@ -139,7 +139,7 @@ func middleware(m *sess.Manager, next http.Handler) http.Handler {
 		}
 		rw := m.NewResponseWriter(r.Context(), w, s)
 		next.ServeHTTP(rw, r.WithContext(sess.NewContext(r.Context(), s)))
-		rw.Finish()
+		rw.Finish(http.StatusOK)
 	})
 }
 

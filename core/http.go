@@ -96,6 +96,13 @@ func (rw *ResponseWriter) writeError(err error) {
 	WriteError(rw.w, r)
 }
 
+// ServeError logs err and answers it on w with the Manager's error
+// response (see ErrorResponse). Adapters on net/http writers call it when
+// Load fails, instead of running the handler.
+func (m *Manager) ServeError(ctx context.Context, w http.ResponseWriter, err error) {
+	WriteError(w, m.ErrorResponse(ctx, err))
+}
+
 // WriteError writes r to w: status, content type, body, and headers that
 // keep the error out of caches and content sniffing. Adapters on net/http
 // writers use it to render Manager.ErrorResponse.
@@ -165,15 +172,16 @@ func (rw *ResponseWriter) Unwrap() http.ResponseWriter { return rw.w }
 // started.
 func (rw *ResponseWriter) Status() int { return rw.status }
 
-// Finish completes the exchange after the handler returned: a handler that
-// wrote nothing gets its session committed now (as a 200, which is what
-// net/http will send), and changes made after the response started are
-// persisted if still safe, or reported. It returns false if the commit
-// failed and an error response was written.
-func (rw *ResponseWriter) Finish() bool {
+// Finish completes the exchange after the handler returned. status is the
+// status the framework sends for a handler that wrote nothing (200 in
+// net/http; the recorded status in frameworks such as gin). Such a handler
+// gets its session committed now, and changes made after the response
+// started are persisted if still safe, or reported. It returns false if
+// the commit failed and an error response was written.
+func (rw *ResponseWriter) Finish(status int) bool {
 	switch rw.state {
 	case rwPending:
-		return rw.Before(http.StatusOK)
+		return rw.Before(status)
 	case rwCommitted:
 		_ = rw.m.Commit(rw.ctx, rw.s, rw.status)
 		return true

@@ -57,7 +57,7 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 			res := c.Response()
 			s, err := m.LoadHeaders(ctx, req.Header, res.Header())
 			if err != nil {
-				sess.WriteError(res, m.ErrorResponse(ctx, err))
+				m.ServeError(ctx, res, err)
 				return nil
 			}
 			if s == nil { // skip header
@@ -82,7 +82,7 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 				})
 				return err
 			}
-			if !rw.Finish() {
+			if !rw.Finish(http.StatusOK) {
 				// The commit failed and rw wrote the error response: tell
 				// echo and the middleware around this one, so that they
 				// write nothing more and log the status actually sent.

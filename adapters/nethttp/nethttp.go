@@ -26,7 +26,7 @@ func Middleware(m *sess.Manager) func(http.Handler) http.Handler {
 			ctx := r.Context()
 			s, err := m.LoadHeaders(ctx, r.Header, w.Header())
 			if err != nil {
-				sess.WriteError(w, m.ErrorResponse(ctx, err))
+				m.ServeError(ctx, w, err)
 				return
 			}
 			if s == nil { // skip header
@@ -35,7 +35,7 @@ func Middleware(m *sess.Manager) func(http.Handler) http.Handler {
 			}
 			rw := m.NewResponseWriter(ctx, w, s)
 			next.ServeHTTP(rw, r.WithContext(sess.NewContext(ctx, s)))
-			rw.Finish()
+			rw.Finish(http.StatusOK)
 		})
 	}
 }

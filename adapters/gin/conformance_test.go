@@ -1,0 +1,65 @@
+package sessgin_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	sessgin "github.com/gosess/sess/adapters/gin"
+	"github.com/gosess/sess/conformance"
+	sess "github.com/gosess/sess/core"
+)
+
+// exchange is the conformance suite's view of one gin request.
+type exchange struct{ c *gin.Context }
+
+func (x exchange) Session() *sess.Session   { return sessgin.From(x.c) }
+func (x exchange) Context() context.Context { return x.c.Request.Context() }
+func (x exchange) Query(name string) string { return x.c.Query(name) }
+
+func (x exchange) Bag(key string) any {
+	v, _ := x.c.Get(key)
+	return v
+}
+
+func (x exchange) SetCookie(name, value string) {
+	x.c.SetCookie(name, value, 0, "/", "", false, false)
+}
+
+func (x exchange) String(status int, body string) error {
+	x.c.String(status, "%s", body)
+	return nil
+}
+
+func (x exchange) Stream(status int, chunks ...string) error {
+	x.c.Status(status)
+	var err error
+	i := 0
+	gone := x.c.Stream(func(w io.Writer) bool {
+		if i < len(chunks) {
+			_, err = io.WriteString(w, chunks[i])
+			i++
+		}
+		return err == nil && i < len(chunks)
+	})
+	if gone {
+		return errors.New("client gone")
+	}
+	return err
+}
+
+func mount(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
+	r := gin.New()
+	r.Use(gin.RecoveryWithWriter(io.Discard), sessgin.Middleware(m))
+	r.Any("/*path", func(c *gin.Context) {
+		if err := h(exchange{c}); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+		}
+	})
+	return r
+}
+
+func TestConformance(t *testing.T) { conformance.Run(t, mount) }
