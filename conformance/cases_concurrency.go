@@ -93,6 +93,26 @@ var concurrencyCases = []testCase{
 		},
 	},
 	{
+		name: "ConflictingWritersMerge",
+		why:  "requests that all loaded the same version of a session and then change different keys conflict at commit; each must merge its own keys into the latest version instead of overwriting the others",
+		run: func(e *env) {
+			v := e.issued(e.newClient().must("op", "set", "k", "base", "v", "0"), "a new session's first write sets its cookie")
+			const n = 6
+			results := make([]*result, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					results[i] = e.session(v, "op", "set", "k", fmt.Sprintf("m%d", i), "v", strconv.Itoa(i), "barrier", strconv.Itoa(n))
+				})
+			}
+			wg.Wait()
+			for i, r := range results {
+				e.wantBody(r, none, fmt.Sprintf("conflicting writer %d must succeed", i))
+			}
+			e.wantBody(e.session(v, "op", "keys"), "base,m0,m1,m2,m3,m4,m5", "every conflicting writer's key must be saved")
+		},
+	},
+	{
 		name: "GoroutinesInHandler",
 		why:  "a handler may use its session from many goroutines at once; every change must be saved (run with -race)",
 		run: func(e *env) {

@@ -1,9 +1,11 @@
 package conformance
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	sess "github.com/gosess/sess/core"
@@ -130,6 +132,67 @@ var emissionCases = []testCase{
 			if c.SameSite != http.SameSiteNoneMode || !c.Secure {
 				e.fail("SameSite=None must come with Secure", "%q", c.Raw)
 			}
+		},
+	},
+	{
+		name: "PersistentCookieFollowsSession",
+		why:  "a persistent cookie is re-sent when the session is written so that its lifetime follows the session's; a read sends nothing, and each response still has exactly one session cookie",
+		config: func(e *env, c *sess.Config) {
+			c.MaxAge = time.Hour
+			c.IdleTimeout = 30 * time.Minute
+		},
+		run: func(e *env) {
+			c := e.newClient()
+			first := e.oneCookie(c.must("op", "set", "k", "a", "v", "1"), "a new session's first write sets exactly one cookie")
+			e.clock.Advance(10 * time.Minute)
+			r := c.must("op", "set", "k", "a", "v", "2")
+			ck := e.oneCookie(r, "a write of a persistent session re-sends exactly one cookie")
+			if idOf(ck.Value) != idOf(first.Value) {
+				e.fail("re-sending the cookie must keep the ID", "ID changed from %s to %s", short(idOf(first.Value)), short(idOf(ck.Value)))
+			}
+			if want := e.clock.Now().Add(time.Hour); ck.Expires.Sub(want).Abs() > time.Second || ck.MaxAge != 3600 {
+				e.fail("a re-sent persistent cookie must get a fresh lifetime", "%q, want Max-Age=3600 and Expires %v", ck.Raw, want.UTC())
+			}
+			e.noCookie(c.must("op", "get", "k", "a"), "a read does not re-send the cookie")
+		},
+	},
+	{
+		name: "UUIDv4IDs",
+		why:  "Config.GenerateID may issue other ID shapes (sess.UUIDv4 for parity with authx_extra); they must work end to end",
+		config: func(e *env, c *sess.Config) {
+			c.GenerateID = sess.UUIDv4
+		},
+		run: func(e *env) {
+			c := e.newClient()
+			v := e.issued(c.must("op", "set", "k", "a", "v", "1"), "a new session's first write sets its cookie")
+			if len(idOf(v)) != 36 {
+				e.fail("the cookie must carry the generated ID", "ID %q, want a 36-character UUID", idOf(v))
+			}
+			e.wantBody(c.do("op", "get", "k", "a"), "1", "a UUID session must load")
+		},
+	},
+	{
+		name: "LongestIDsFit",
+		why:  "the longest IDs Config.GenerateID may return (128 characters) must give a cookie browsers keep (at most 4096 bytes) that loads the session",
+		config: func(e *env, c *sess.Config) {
+			c.GenerateID = func() (string, error) {
+				b := randomSecret()
+				return strings.Repeat(base64.RawURLEncoding.EncodeToString(b), 4)[:128], nil
+			}
+		},
+		run: func(e *env) {
+			c := e.newClient()
+			r := c.must("op", "set", "k", "a", "v", "1")
+			v := e.issued(r, "a new session's first write sets its cookie")
+			if len(idOf(v)) != 128 {
+				e.fail("the cookie must carry the generated ID", "ID of %d characters, want 128", len(idOf(v)))
+			}
+			for _, line := range e.sessionLines(r) {
+				if len(line) > 4096 {
+					e.fail("a session cookie must fit in 4096 bytes", "%d bytes", len(line))
+				}
+			}
+			e.wantBody(c.do("op", "get", "k", "a"), "1", "a session with a 128-character ID must load")
 		},
 	},
 	{

@@ -60,7 +60,7 @@ var failureCases = []testCase{
 		why:  "if a new session cannot be stored the client must get the error response and no cookie, whichever way the handler writes, or it holds a cookie for a session that does not exist",
 		run: func(e *env) {
 			e.store.fail(opCAS, errInjected, "")
-			for _, op := range []string{"set", "setnowrite", "stream"} {
+			for _, op := range []string{"set", "setnowrite", "stream", "appcookie"} {
 				e.store.reset()
 				r := e.newClient().do("op", op, "k", "a", "v", "1")
 				e.wantErrorResponse(r, storeDown)

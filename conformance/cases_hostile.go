@@ -405,6 +405,10 @@ var hostileCases = []testCase{
 			e.wantRejected("bare ID header", send("", http.Header{"X-Session-Id": {idOf(victim)}}), rejection{}, victim)
 			e.wantRejected("Authorization header", send("", http.Header{"Authorization": {"Bearer " + victim}}), rejection{}, victim)
 			e.wantRejected("Set-Cookie request header", send("", http.Header{"Set-Cookie": {name + "=" + victim}}), rejection{}, victim)
+			e.wantRejected("form field", func() *result {
+				return e.request(e.srv, http.MethodPost, "/", query("op", "set", "k", "probe", "v", "attacker"),
+					http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, query(name, victim))
+			}, rejection{}, victim)
 			e.wantBody(e.session(victim, "op", "get", "k", "probe"), "victim", "hostile requests must not change the victim's session")
 		},
 	},

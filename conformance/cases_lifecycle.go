@@ -193,6 +193,40 @@ var lifecycleCases = []testCase{
 	},
 }
 
+var requestCases = []testCase{
+	{
+		name: "EveryMethodAndPath",
+		why:  "the middleware must handle sessions for every method and path the app serves, including HEAD, whose response has headers but no body",
+		run: func(e *env) {
+			r := e.request(e.srv, http.MethodPost, "/login", query("op", "set", "k", "a", "v", "1"), nil, "x=1")
+			v := e.issued(r, "a POST that writes the session sets its cookie")
+			h := http.Header{"Cookie": {e.m.CookieName() + "=" + v}}
+			for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+				r := e.request(e.srv, method, "/deep/nested/path/", query("op", "get", "k", "a"), h, "")
+				e.wantBody(r, "1", "a "+method+" request must load the session")
+			}
+			r = e.request(e.srv, http.MethodHead, "/", query("op", "set", "k", "b", "v", "2"), nil, "")
+			e.wantStatus(r, http.StatusOK, "a HEAD request is served")
+			if hv := e.issued(r, "a HEAD response that writes the session carries its cookie"); hv != "" {
+				e.wantBody(e.session(hv, "op", "get", "k", "b"), "2", "a HEAD request's session is saved")
+			}
+		},
+	},
+	{
+		name: "DestroyWithoutSession",
+		why:  "a logout from a visitor without a session must succeed without a store call and without a cookie",
+		run: func(e *env) {
+			e.store.reset()
+			r := e.newClient().do("op", "destroy")
+			e.wantBody(r, "destroyed", "a logout without a session must succeed")
+			e.noCookie(r, "a logout without a session sets no cookie")
+			if n := e.store.calls(); n.total() != 0 {
+				e.fail("a logout without a session must not call the store", "%v", n)
+			}
+		},
+	},
+}
+
 var commitCases = []testCase{
 	{
 		name: "CommitBeforeBodyWrite",

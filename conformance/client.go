@@ -118,7 +118,17 @@ func (e *env) raw(path, rawQuery string, h http.Header) *result {
 }
 
 func (e *env) rawTo(srv *httptest.Server, path, rawQuery string, h http.Header) *result {
-	req, err := http.NewRequest(http.MethodGet, srv.URL+path+"?"+rawQuery, nil)
+	return e.request(srv, http.MethodGet, path, rawQuery, h, "")
+}
+
+// request sends a request with the given method, header lines and body,
+// without a cookie jar.
+func (e *env) request(srv *httptest.Server, method, path, rawQuery string, h http.Header, body string) *result {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, srv.URL+path+"?"+rawQuery, rd)
 	if err != nil {
 		return &result{err: err}
 	}

@@ -1,4 +1,5 @@
-// Package conformance is the test suite every sess adapter must pass.
+// Package conformance holds the test suites every sess adapter (Run) and
+// every sess store (RunStore) must pass.
 //
 // An adapter author writes one small Mount function that builds an app in
 // their framework, installs their middleware and routes every request to
@@ -98,7 +99,10 @@
 //		return app.Test(r, -1)
 //	})
 //
-// A mount should install the framework's usual panic recovery (the suite
-// checks that a handler that panics saves nothing) and must return an error
-// from the Handler through the framework's own error path.
+// A mount must serve every method (HEAD and OPTIONS included) and path,
+// must hand an error returned by the Handler to the framework's own error
+// path, which answers 500, and should install the framework's usual panic
+// recovery (the suite checks that a handler that panics saves nothing).
+// Exchange.Query must return URL query parameters; the suite's Handler
+// copies what it keeps, so frameworks that reuse buffers need not.
 package conformance

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,14 +60,15 @@ type faultyStore struct {
 	mu         sync.Mutex
 	counts     callCounts
 	getIDs     []string
-	created    []string // IDs created by a successful CompareAndSwap with old == 0
-	noDeadline int      // calls whose context had no deadline
+	created    []string        // IDs created by a successful CompareAndSwap with old == 0
+	noDeadline int             // calls whose context had no deadline
+	seen       map[string]bool // every ID the store was asked about, never reset
 	violations []string
 	faults     [numOps]*fault
 }
 
 func newFaultyStore(inner sess.Store, clock *manualClock) *faultyStore {
-	return &faultyStore{Store: inner, clock: clock}
+	return &faultyStore{Store: inner, clock: clock, seen: map[string]bool{}}
 }
 
 // fail makes op fail with err (errHang: block until the context is done)
@@ -131,6 +133,7 @@ func (s *faultyStore) enter(ctx context.Context, op storeOp, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts[op]++
+	s.seen[id] = true
 	if op == opGet {
 		s.getIDs = append(s.getIDs, id)
 	}
@@ -245,8 +248,14 @@ func (e *env) checkStoreInvariants() {
 	e.t.Helper()
 	e.store.mu.Lock()
 	v := append([]string(nil), e.store.violations...)
+	logs := e.logs.String()
+	for id := range e.store.seen {
+		if plausibleID(id) && strings.Contains(logs, id) {
+			v = append(v, fmt.Sprintf("the log contains the session ID %s", short(id)))
+		}
+	}
 	e.store.mu.Unlock()
 	for _, msg := range v {
-		e.t.Errorf("the store must only receive well-formed IDs and live records\n\tgot: %s\n\twhy it matters: hostile input must never reach the store, and a record stored already expired would live without a deadline in some stores", msg)
+		e.t.Errorf("the store must only receive well-formed IDs and live records, and logs must never hold session IDs\n\tgot: %s\n\twhy it matters: hostile input must never reach the store, a record stored already expired lives without a deadline in some stores, and a session ID in a log is a credential anyone reading the log can use", msg)
 	}
 }

@@ -22,9 +22,12 @@ const none = "<none>"
 const noSession = "<no session>"
 
 // handle is the suite's Handler. It dispatches on the query parameter op;
-// k, v, k2, v2 name keys and values, code a status, n a size, wait a gate
-// at which the handler pauses after changing the session and before
-// writing, and c a client for values the handler stashes.
+// k, v, k2, v2 name keys and values, code a status, n a size and c a
+// client for values the handler keeps. wait names a gate at which the
+// handler pauses after changing the session and before writing, barrier a
+// number of requests that must all have loaded the session before any
+// writes, awaitcancel makes it wait (briefly) for the client to go away,
+// and signal names a gate it marks once its response is written.
 func (e *env) handle(x Exchange) error {
 	e.calls.Add(1)
 	q := func(name string) string { return strings.Clone(x.Query(name)) }
@@ -63,6 +66,9 @@ func (e *env) handle(x Exchange) error {
 			s.Set(k2, q("v2"))
 		}
 		e.pause(q("wait"))
+		if n, err := strconv.Atoi(q("barrier")); err == nil {
+			e.await(n)
+		}
 		if q("awaitcancel") != "" {
 			select {
 			case <-x.Context().Done():

@@ -56,6 +56,7 @@ func allCases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
 		lifecycleCases,
+		requestCases,
 		commitCases,
 		emissionCases,
 		hostileCases,
@@ -87,6 +88,10 @@ type env struct {
 	stash map[string][]string // values the handler kept after requests ended
 
 	secret2 []byte // a second key for key-rotation cases
+
+	barrier     int           // handlers that reached the barrier
+	barrierDone chan struct{} // closed when barrierSize handlers arrived
+	barrierSize int
 }
 
 const (
@@ -237,6 +242,33 @@ func (e *env) arrive(name string) {
 	}
 	g := e.gate(name)
 	g.enterOne.Do(func() { close(g.entered) })
+}
+
+// await blocks the handler until n handlers called it (or gateTimeout
+// passed), so that they all loaded the same session version before any of
+// them commits. n <= 0 does nothing.
+func (e *env) await(n int) {
+	if n <= 0 {
+		return
+	}
+	e.mu.Lock()
+	if e.barrierDone == nil {
+		e.barrierDone, e.barrierSize = make(chan struct{}), n
+	}
+	e.barrier++
+	if e.barrier == e.barrierSize {
+		close(e.barrierDone)
+	}
+	done := e.barrierDone
+	e.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(gateTimeout):
+		e.mu.Lock()
+		got := e.barrier
+		e.mu.Unlock()
+		e.t.Errorf("suite: only %d of %d concurrent requests reached their handler within %v", got, n, gateTimeout)
+	}
 }
 
 // awaitGate waits until a handler reached the gate.

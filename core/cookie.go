@@ -230,7 +230,7 @@ func (w *cookieWriter) line(value string, now, deadline time.Time) string {
 	b = append(b, value...)
 	b = append(b, w.scope...)
 	if w.maxAge > 0 {
-		age := min(w.maxAge, deadline.Sub(now))
+		age := min(w.maxAge, deadline.Sub(now.Truncate(time.Millisecond))) // deadlines are kept in ms
 		secs := int64(age / time.Second)
 		if secs < 1 {
 			secs = 1

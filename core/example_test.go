@@ -81,3 +81,32 @@ func ExampleNew() {
 	// Output:
 	// sess: invalid config: Secret is 9 bytes, need at least 32
 }
+
+// The handler-side API, as a handler would use it (here on a session loaded
+// outside a server).
+func ExampleSession() {
+	m, _ := sess.New(sess.Config{Secret: []byte("example-secret-at-least-32-bytes-long!")})
+	defer m.Close()
+	s, _ := m.Load(context.Background(), sess.HeaderCarrier{Request: http.Header{}, Response: http.Header{}})
+
+	type Cart struct{ Items []string }
+	s.Set("user", "ann")                        // any value
+	s.Set("cart", Cart{Items: []string{"tea"}}) // your own types too
+	s.Set("flash", "saved!")
+
+	v, ok := s.Get("user")                 // (any, bool)
+	name, _ := sess.Get[string](s, "user") // typed; false if missing or of another type
+	cart, _ := sess.Get[Cart](s, "cart")   // your own types come back as themselves
+	flash, _ := s.Pop("flash")             // read and delete: flash messages
+	fmt.Println(v, ok, name, cart.Items, flash)
+	fmt.Println(s.Keys(), s.Len(), s.IsNew())
+
+	s.Delete("cart")
+	s.Renew()   // at login: new ID, data kept, old ID dead at commit
+	s.Destroy() // at logout: record deleted, cookie expired at commit
+	fmt.Println(s.Len(), s.ID() == "")
+	// Output:
+	// ann true ann [tea] saved!
+	// [cart user] 2 true
+	// 0 true
+}
