@@ -22,7 +22,7 @@ type Exchange interface {
 	Context() context.Context
 	// Bag returns the value the framework's per-request bag holds under key
 	// (gin and echo c.Get, fiber c.Locals), or nil for frameworks without
-	// one (net/http).
+	// one (net/http), whose Exchange then also implements NoBag.
 	Bag(key string) any
 	// Query returns a URL query parameter.
 	Query(name string) string
@@ -36,6 +36,14 @@ type Exchange interface {
 	// (http.Flusher, c.Writer.Flush, c.Response().Flush, or fiber's
 	// SetBodyStreamWriter).
 	Stream(status int, chunks ...string) error
+}
+
+// NoBag is implemented by an Exchange whose framework has no per-request bag
+// (net/http): its Bag returns nil. For every other Exchange the suite
+// requires Bag(ObjectName) to return the session, so an adapter that forgets
+// to put it there fails.
+type NoBag interface {
+	NoBag()
 }
 
 // Handler is the suite's handler. When it returns an error, the mount

@@ -166,7 +166,11 @@ func (e *env) sameSession(x Exchange) string {
 		problems = append(problems, "sess.FromContext(Context()) does not return the session Session() returns")
 	}
 	name := e.m.ObjectName()
-	if b := x.Bag(name); b != nil && b != any(s) {
+	_, bagless := x.(NoBag)
+	switch b := x.Bag(name); {
+	case b == nil && !bagless:
+		problems = append(problems, fmt.Sprintf("Bag(%q) is empty: the adapter must put the session in the framework's per-request bag under ObjectName (or the Exchange must implement NoBag)", name))
+	case b != nil && b != any(s):
 		problems = append(problems, fmt.Sprintf("Bag(%q) holds %T, not the session Session() returns", name, b))
 	}
 	if name != sess.DefaultObjectName {

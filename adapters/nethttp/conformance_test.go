@@ -20,6 +20,7 @@ type exchange struct {
 func (x exchange) Session() *sess.Session   { return sesshttp.From(x.r) }
 func (x exchange) Context() context.Context { return x.r.Context() }
 func (x exchange) Bag(string) any           { return nil } // net/http has no per-request bag
+func (x exchange) NoBag()                   {}             // so the suite does not expect one
 func (x exchange) Query(name string) string { return x.r.URL.Query().Get(name) }
 func (x exchange) SetCookie(name, value string) {
 	http.SetCookie(x.w, &http.Cookie{Name: name, Value: value, Path: "/"})
