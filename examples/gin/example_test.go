@@ -1,46 +1,19 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"strings"
 
-	sess "github.com/gosess/sess/core"
+	"github.com/gosess/sess/examples/internal/demo"
 )
 
 // Example walks through the demo's routes with a cookie jar, as the page's
 // buttons do.
 func Example() {
-	m, err := sess.New(sess.Config{Secret: []byte("example-secret-0123456789abcdef-0123"), DisableSecure: true})
-	if err != nil {
-		panic(err)
-	}
+	m := demo.ExampleManager()
 	defer m.Close()
 	srv := httptest.NewServer(newRouter(m))
 	defer srv.Close()
-	base := srv.URL
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar}
-	call := func(method, path string) {
-		req, _ := http.NewRequest(method, base+path, nil)
-		resp, err := client.Do(req)
-		if err != nil {
-			panic(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		fmt.Println(method, path, resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	call("GET", "/session_test")
-	call("POST", "/login?user=alice")
-	call("GET", "/whoami")
-	call("GET", "/session_test")
-	call("POST", "/logout")
-	call("GET", "/whoami")
-	call("POST", "/login?user=")
+	demo.Tour(srv.URL)
 	// Output:
 	// GET /session_test 200 {"test_counter":1}
 	// POST /login?user=alice 200 {"user":"alice"}

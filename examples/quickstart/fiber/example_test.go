@@ -5,14 +5,11 @@ import (
 	"io"
 	"net/http/httptest"
 
-	sess "github.com/gosess/sess/core"
+	"github.com/gosess/sess/examples/internal/demo"
 )
 
 func Example() {
-	m, err := sess.New(sess.Config{Secret: []byte("example-secret-0123456789abcdef-0123"), DisableSecure: true})
-	if err != nil {
-		panic(err)
-	}
+	m := demo.ExampleManager()
 	defer m.Close()
 	app := app(m)
 
