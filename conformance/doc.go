@@ -105,4 +105,8 @@
 // recovery (the suite checks that a handler that panics saves nothing).
 // Exchange.Query must return URL query parameters; the suite's Handler
 // copies what it keeps, so frameworks that reuse buffers need not.
+//
+// That is what HTTPMount builds: an adapter that is plain net/http
+// middleware can call conformance.Run(t, conformance.HTTPMount(middleware,
+// from)) and write no mount at all.
 package conformance

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -17,7 +16,6 @@ import (
 
 	sesshttp "github.com/gosess/sess/adapters/nethttp"
 	"github.com/gosess/sess/conformance"
-	sess "github.com/gosess/sess/core"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -138,46 +136,8 @@ func newTestStore(t testing.TB, c redis.UniversalClient) *Store {
 	return New(c, Config{Prefix: testPrefix(t, c)})
 }
 
-// httpExchange implements conformance.Exchange over net/http.
-type httpExchange struct {
-	w http.ResponseWriter
-	r *http.Request
-}
-
-func (x httpExchange) Session() *sess.Session   { return sesshttp.From(x.r) }
-func (x httpExchange) Context() context.Context { return x.r.Context() }
-func (x httpExchange) Bag(string) any           { return nil }
-func (x httpExchange) NoBag()                   {} // so the suite does not expect one
-func (x httpExchange) Query(name string) string { return x.r.URL.Query().Get(name) }
-func (x httpExchange) SetCookie(name, value string) {
-	http.SetCookie(x.w, &http.Cookie{Name: name, Value: value, Path: "/"})
-}
-
-func (x httpExchange) String(status int, body string) error {
-	x.w.WriteHeader(status)
-	_, err := io.WriteString(x.w, body)
-	return err
-}
-
-func (x httpExchange) Stream(status int, chunks ...string) error {
-	x.w.WriteHeader(status)
-	for _, c := range chunks {
-		if _, err := io.WriteString(x.w, c); err != nil {
-			return err
-		}
-		x.w.(http.Flusher).Flush()
-	}
-	return nil
-}
-
 // mountHTTP is the net/http mount for the adapter conformance suite.
-func mountHTTP(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
-	return sesshttp.Middleware(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(httpExchange{w: w, r: r}); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		}
-	}))
-}
+var mountHTTP = conformance.HTTPMount(sesshttp.Middleware, sesshttp.From)
 
 // proxy is a TCP proxy in front of Redis that a test can cut and restore,
 // to simulate an outage.
