@@ -92,9 +92,11 @@ type Config struct {
 	// over plain HTTP (seed: secure=False). Only for local development.
 	// Default: false (Secure set).
 	DisableSecure bool
-	// MaxAge makes the cookie persistent with this lifetime, capped by the
-	// session's absolute deadline (seed: max_age). Zero means a browser-
-	// session cookie without Max-Age or Expires. Default: 0. At most
+	// MaxAge makes the cookie persistent with this lifetime, counted from
+	// when the cookie is issued (a new session, a renewal, a key rotation)
+	// and capped by the session's absolute deadline (seed: max_age). The
+	// cookie is not re-sent on every request to slide it. Zero means a
+	// browser-session cookie without Max-Age or Expires. Default: 0. At most
 	// MaxCookieAge.
 	MaxAge time.Duration
 	// SameSite is the cookie's SameSite attribute. Default: Lax.

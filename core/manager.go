@@ -357,9 +357,8 @@ func (m *Manager) Commit(ctx context.Context, s *Session, status int) error {
 		return nil
 	}
 	switch {
-	case s.stored && (created || s.resign || m.cfg.MaxAge > 0 && s.version > 0 && s.expiresWritten):
+	case s.stored && (created || s.resign):
 		s.resign = false
-		s.expiresWritten = false
 		m.emit(s, m.cookies.line(m.signer.sign(s.id), now, time.UnixMilli(s.absolute)))
 	case s.destroyed && !s.stored:
 		m.emit(s, m.cookies.deleted)
@@ -513,7 +512,6 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, e
 		s.entries = data[1+uvarintLen(uint64(s.absolute)):]
 		s.expires = exp
 		s.cleared, s.changes, s.dirty = false, nil, false
-		s.expiresWritten = true
 		return true, nil
 	}
 }

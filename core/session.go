@@ -48,11 +48,8 @@ type Session struct {
 	oldIDs    []string // records to delete at commit (destroyed or renewed)
 	destroyed bool     // Destroy was called and no new session replaced it
 	renewed   bool
-	// expiresWritten: the record was written this request; a persistent
-	// cookie is re-sent so its lifetime follows the session's.
-	expiresWritten bool
-	started        bool // the response has started (first commit done)
-	err            error
+	started   bool // the response has started (first commit done)
+	err       error
 
 	// Allocated with the session to save allocations per request.
 	hc      HeaderCarrier
