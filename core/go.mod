@@ -2,4 +2,4 @@ module github.com/gosess/sess/core
 
 go 1.25
 
-require github.com/google/uuid v1.6.0 // indirect
+require github.com/google/uuid v1.6.0
