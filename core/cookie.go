@@ -3,6 +3,7 @@ package sess
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
@@ -24,7 +25,9 @@ const (
 	maxCookieValueLen = maxIDLen + 1 + macB64Len
 	// maxCandidates caps how many same-named cookies one request may offer.
 	maxCandidates = 4
-	macPurpose    = "gosess/sess cookie v1\x00"
+	// macPurpose binds the MAC to this use of the secret. It is short so
+	// that purpose, cookie name and a 43-character ID fit one SHA-256 block.
+	macPurpose = "sess/1\x00"
 )
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -70,13 +73,16 @@ func (s *signer) mac(i int, id string, dst *[sha256.Size]byte) {
 
 // sign returns the cookie value for id, signed with the newest key.
 func (s *signer) sign(id string) string {
+	return string(s.appendSigned(make([]byte, 0, len(id)+1+macB64Len), id))
+}
+
+// appendSigned appends the cookie value for id to b.
+func (s *signer) appendSigned(b []byte, id string) []byte {
 	var sum [sha256.Size]byte
 	s.mac(0, id, &sum)
-	b := make([]byte, 0, len(id)+1+macB64Len)
 	b = append(b, id...)
 	b = append(b, '.')
-	b = b64.AppendEncode(b, sum[:])
-	return string(b)
+	return b64.AppendEncode(b, sum[:])
 }
 
 // verify checks a cookie value in the order cheapest first: length, shape,
@@ -94,24 +100,17 @@ func (s *signer) verify(value string) (id string, key int, ok bool) {
 	if !validID(id) {
 		return "", 0, false
 	}
-	var src [macB64Len]byte
-	for i := 0; i < macB64Len; i++ {
-		if !isB64URL(macStr[i]) {
-			return "", 0, false
-		}
-		src[i] = macStr[i]
-	}
-	var got [sha256.Size]byte
-	if n, err := b64.Decode(got[:], src[:]); err != nil || n != sha256.Size {
-		return "", 0, false
-	}
+	// Compare encoded forms: only the canonical encoding of the right MAC
+	// matches, and nothing needs decoding.
 	var want [sha256.Size]byte
+	var enc [macB64Len]byte
 	found := -1
 	for i := range s.keys {
 		s.mac(i, id, &want)
+		b64.Encode(enc[:], want[:])
 		// Compare with every key, not just until the first match, so the
 		// time taken does not depend on which key signed the value.
-		if hmac.Equal(got[:], want[:]) && found < 0 {
+		if subtle.ConstantTimeCompare(enc[:], []byte(macStr)) == 1 && found < 0 {
 			found = i
 		}
 	}
@@ -221,13 +220,14 @@ func newCookieWriter(c *Config) *cookieWriter {
 	return w
 }
 
-// line returns the Set-Cookie value carrying value. For a persistent cookie
-// the lifetime is MaxAge capped by the time left until deadline.
-func (w *cookieWriter) line(value string, now, deadline time.Time) string {
-	b := make([]byte, 0, len(w.name)+1+len(value)+len(w.scope)+len(w.flags)+64)
+// line returns the Set-Cookie value carrying the signed value of id. For a
+// persistent cookie the lifetime is MaxAge capped by the time left until
+// deadline.
+func (w *cookieWriter) line(sg *signer, id string, now, deadline time.Time) string {
+	b := make([]byte, 0, len(w.name)+1+len(id)+1+macB64Len+len(w.scope)+len(w.flags)+64)
 	b = append(b, w.name...)
 	b = append(b, '=')
-	b = append(b, value...)
+	b = sg.appendSigned(b, id)
 	b = append(b, w.scope...)
 	if w.maxAge > 0 {
 		age := min(w.maxAge, deadline.Sub(now.Truncate(time.Millisecond))) // deadlines are kept in ms

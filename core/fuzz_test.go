@@ -90,3 +90,28 @@ func FuzzRecord(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeID: the memory store's fast ID decoder agrees with the strict
+// base64url decoder on every 43-character input.
+func FuzzDecodeID(f *testing.F) {
+	for range 4 {
+		id, _ := RandomID()
+		f.Add(id)
+	}
+	f.Add(strings.Repeat("_", 43))
+	f.Add(strings.Repeat("A", 42) + "B")
+	f.Add(strings.Repeat("A", 42) + "=")
+	f.Fuzz(func(t *testing.T, id string) {
+		if len(id) != 43 {
+			return
+		}
+		var got [32]byte
+		ok := decodeID(id, &got)
+		var want [32]byte
+		n, err := b64.Decode(want[:], []byte(id))
+		wantOK := err == nil && n == 32 && !strings.ContainsAny(id, "\r\n")
+		if ok != wantOK || ok && got != want {
+			t.Fatalf("decodeID(%q) = %x, %v; strict decoder: %x, %v", id, got, ok, want, wantOK)
+		}
+	})
+}

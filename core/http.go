@@ -15,6 +15,8 @@ import (
 type HeaderCarrier struct {
 	Request  http.Header
 	Response http.Header
+
+	spare *[3]string // one-line header values allocated with the Session
 }
 
 // RequestHeader implements Carrier.
@@ -22,7 +24,20 @@ func (c HeaderCarrier) RequestHeader(name string) []string { return c.Request[na
 
 // AddResponseHeader implements Carrier.
 func (c HeaderCarrier) AddResponseHeader(name, value string) {
-	c.Response[name] = append(c.Response[name], value)
+	old := c.Response[name]
+	if len(old) == 0 && c.spare != nil && value != "" {
+		// A new header: use a slot allocated with the Session, capped at
+		// one element so that a later append copies instead of writing
+		// into the next slot.
+		for i := range c.spare {
+			if c.spare[i] == "" {
+				c.spare[i] = value
+				c.Response[name] = c.spare[i : i+1 : i+1]
+				return
+			}
+		}
+	}
+	c.Response[name] = append(old, value)
 }
 
 // LoadHeaders is Load over net/http header maps, for adapters on frameworks

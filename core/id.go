@@ -24,7 +24,9 @@ func RandomID() (string, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("sess: reading random ID: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+	var out [43]byte
+	base64.RawURLEncoding.Encode(out[:], b[:])
+	return string(out[:]), nil
 }
 
 // UUIDv4 returns a random (version 4) UUID such as
@@ -56,6 +58,11 @@ func validID(id string) bool {
 	return true
 }
 
-func isB64URL(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
+func isB64URL(c byte) bool { return b64URLChars[c] }
+
+var b64URLChars = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()

@@ -27,7 +27,13 @@ type Manager struct {
 	store    Store
 	owned    *MemoryStore // the default store, closed by Close
 	local    bool         // store never blocks: no per-call timeout context
+	shared   *MemoryStore // the store, if it is a bare MemoryStore: copy-free paths
 	touchMin time.Duration
+	// builtinIDs: GenerateID is RandomID, whose output needs no check.
+	builtinIDs bool
+	// realClock: Now is time.Now, so its readings can be shared with a
+	// memory store that also runs on time.Now.
+	realClock bool
 }
 
 // New validates cfg and returns a Manager. Every validation failure wraps
@@ -48,6 +54,13 @@ func New(cfg Config) (*Manager, error) {
 		m.store = m.owned
 	}
 	_, m.local = m.store.(interface{ nonBlocking() })
+	// Only the memory store itself: a wrapper that embeds one (to inject
+	// faults, to count calls) must see every call.
+	if ms, ok := m.store.(*MemoryStore); ok {
+		m.shared = ms
+	}
+	m.builtinIDs = cfg.GenerateID == nil
+	m.realClock = cfg.Now == nil
 	if c.IdleTimeout > 0 {
 		m.touchMin = max(c.IdleTimeout/100, time.Second)
 	}
@@ -90,12 +103,21 @@ func (m *Manager) ErrorResponse(ctx context.Context, err error) ErrorResponse {
 
 func (m *Manager) now() time.Time { return m.cfg.Now() }
 
+// realNow passes a clock reading on to the memory store only if it came
+// from time.Now; a zero time makes the store read its own clock.
+func (m *Manager) realNow(now time.Time) time.Time {
+	if m.realClock {
+		return now
+	}
+	return time.Time{}
+}
+
 func (m *Manager) newID() (string, error) {
 	id, err := m.cfg.GenerateID()
 	if err != nil {
 		return "", fmt.Errorf("sess: generating session ID: %w", err)
 	}
-	if !validID(id) {
+	if !m.builtinIDs && !validID(id) {
 		return "", fmt.Errorf("sess: GenerateID returned an ID of length %d outside the base64url alphabet or 16..128 characters", len(id))
 	}
 	return id, nil
@@ -109,6 +131,15 @@ func (m *Manager) logSession(ctx context.Context, level slog.Level, msg, id stri
 		attrs = append(attrs, slog.String("session", m.signer.hashID(id)))
 	}
 	m.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// cas stores rec; the Manager never touches rec.Data afterwards. now is
+// the Manager's reading of the clock.
+func (m *Manager) cas(ctx context.Context, id string, old uint64, rec Record, now time.Time) error {
+	if m.shared != nil {
+		return m.shared.casOwned(ctx, id, old, rec, m.realNow(now))
+	}
+	return m.store.CompareAndSwap(ctx, id, old, rec)
 }
 
 // storeCtx gives a store call its own deadline, detached from the request's
@@ -167,9 +198,9 @@ func (m *Manager) Load(ctx context.Context, c Carrier) (*Session, error) {
 // load serves Load and LoadHeaders: with c == nil the carrier is a
 // HeaderCarrier over req and resp, stored inside the Session.
 func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*Session, error) {
-	s := &Session{m: m, c: c, isNew: true}
+	s := &Session{m: m, c: c, isNew: true, now: m.now()}
 	if c == nil {
-		s.hc = HeaderCarrier{Request: req, Response: resp}
+		s.hc = HeaderCarrier{Request: req, Response: resp, spare: &s.hdrBuf}
 		c = &s.hc
 		s.c = c
 	}
@@ -205,7 +236,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	}
 	var found loaded
 	for i := range nv {
-		l, ok, err := m.loadID(ctx, ids[i], keys[i])
+		l, ok, err := m.loadID(ctx, ids[i], keys[i], s.now)
 		if err != nil {
 			return nil, err
 		}
@@ -233,9 +264,15 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 
 // loadID fetches and checks one verified ID. It reports false for a session
 // that does not exist (any more), and an error only for store failures.
-func (m *Manager) loadID(ctx context.Context, id string, key int) (loaded, bool, error) {
+func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time) (loaded, bool, error) {
 	sctx, cancel := m.storeCtx(ctx)
-	rec, err := m.store.Get(sctx, id)
+	var rec Record
+	var err error
+	if m.shared != nil {
+		rec, err = m.shared.getShared(sctx, id, m.realNow(now))
+	} else {
+		rec, err = m.store.Get(sctx, id)
+	}
 	cancel()
 	if errors.Is(err, ErrNotFound) {
 		m.logSession(ctx, slog.LevelDebug, "sess: signed session ID not in store; starting a new session", id, slog.String("event", "unknown_session"))
@@ -244,7 +281,6 @@ func (m *Manager) loadID(ctx context.Context, id string, key int) (loaded, bool,
 	if err != nil {
 		return loaded{}, false, storeErr("get", err)
 	}
-	now := m.now()
 	if !now.Before(rec.Expires) {
 		m.dropRecord(ctx, id, "expired")
 		return loaded{}, false, nil
@@ -359,7 +395,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session, status int) error {
 	switch {
 	case s.stored && (created || s.resign):
 		s.resign = false
-		m.emit(s, m.cookies.line(m.signer.sign(s.id), now, time.UnixMilli(s.absolute)))
+		m.emit(s, m.cookies.line(m.signer, s.id, now, time.UnixMilli(s.absolute)))
 	case s.destroyed && !s.stored:
 		m.emit(s, m.cookies.deleted)
 	}
@@ -451,7 +487,7 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, e
 				}
 			}
 			sctx, cancel := m.storeCtx(ctx)
-			err = m.store.CompareAndSwap(sctx, s.id, 0, Record{Data: data, Version: 1, Expires: exp})
+			err = m.cas(sctx, s.id, 0, Record{Data: data, Version: 1, Expires: exp}, now)
 			cancel()
 			if errors.Is(err, ErrConflict) && attempt < maxCreateRetries {
 				m.logSession(ctx, slog.LevelWarn, "sess: new session ID collided with a live one; drawing another", "", slog.String("event", "id_collision"))
@@ -474,7 +510,7 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, e
 			s.stored, s.version, s.isNew = true, 1, s.isNew && !s.renewed
 		} else {
 			sctx, cancel := m.storeCtx(ctx)
-			err = m.store.CompareAndSwap(sctx, s.id, s.version, Record{Data: data, Version: s.version + 1, Expires: exp})
+			err = m.cas(sctx, s.id, s.version, Record{Data: data, Version: s.version + 1, Expires: exp}, now)
 			cancel()
 			switch {
 			case err == nil:
@@ -485,7 +521,7 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, e
 				s.stored = false
 				return false, nil
 			case errors.Is(err, ErrConflict) && attempt < maxCASRetries:
-				l, ok, lerr := m.loadID(ctx, s.id, 0)
+				l, ok, lerr := m.loadID(ctx, s.id, 0, now)
 				if lerr != nil {
 					s.discardLocked()
 					return false, lerr

@@ -1,18 +1,20 @@
 package sess
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 const (
 	memShards = 512
 	// sweepBatch bounds how many expired records one lock hold removes, so
 	// a sweep never stalls requests on that shard for long.
-	sweepBatch = 256
+	sweepBatch = 64
 	// DefaultSweepInterval is how often the memory store removes expired
 	// records.
 	DefaultSweepInterval = time.Minute
@@ -46,10 +48,13 @@ type MemoryStore struct {
 	count  atomic.Int64
 	max    int64
 	now    func() time.Time
-	closed atomic.Bool
-	once   sync.Once
-	stop   chan struct{}
-	done   chan struct{}
+	// realClock: now is time.Now, so readings of time.Now by the caller
+	// can stand in for it.
+	realClock bool
+	closed    atomic.Bool
+	once      sync.Once
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 type memShard struct {
@@ -69,7 +74,7 @@ type memEntry struct {
 func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	s := &MemoryStore{max: int64(cfg.MaxSessions), now: cfg.Now, stop: make(chan struct{}), done: make(chan struct{})}
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.realClock = time.Now, true
 	}
 	for i := range s.shards {
 		s.shards[i].m = make(map[[32]byte]memEntry)
@@ -84,6 +89,16 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 
 func (s *MemoryStore) nonBlocking() {}
 
+// clock returns now, a reading of time.Now taken by the caller moments
+// ago, when the store runs on time.Now too; otherwise the store's own clock.
+// It saves a clock reading per call on the Manager's hot path.
+func (s *MemoryStore) clock(now time.Time) time.Time {
+	if s.realClock && !now.IsZero() {
+		return now
+	}
+	return s.now()
+}
+
 // ProcessLocal reports true: the records live in this process only.
 func (s *MemoryStore) ProcessLocal() bool { return true }
 
@@ -91,14 +106,44 @@ func (s *MemoryStore) ProcessLocal() bool { return true }
 // default 43-character ID, or a SHA-256 of any other ID.
 func memKey(id string) [32]byte {
 	var k [32]byte
-	if len(id) == 43 {
-		var src [43]byte
-		copy(src[:], id)
-		if n, err := b64.Decode(k[:], src[:]); err == nil && n == 32 {
-			return k
-		}
+	if len(id) == 43 && decodeID(id, &k) {
+		return k
 	}
 	return sha256.Sum256([]byte("gosess/sess memory key\x00" + id))
+}
+
+// b64Values maps base64url characters to their 6-bit values, others to 0xff.
+var b64Values = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+// decodeID decodes a canonical 43-character unpadded base64url string into
+// 32 bytes. It is the store's hot path; non-canonical or invalid input
+// reports false.
+func decodeID(id string, k *[32]byte) bool {
+	var bad byte
+	j := 0
+	for i := 0; i < 40; i += 4 {
+		a, b, c, d := b64Values[id[i]], b64Values[id[i+1]], b64Values[id[i+2]], b64Values[id[i+3]]
+		bad |= a | b | c | d
+		k[j] = a<<2 | b>>4
+		k[j+1] = b<<4 | c>>2
+		k[j+2] = c<<6 | d
+		j += 3
+	}
+	a, b, c := b64Values[id[40]], b64Values[id[41]], b64Values[id[42]]
+	bad |= a | b | c
+	k[30] = a<<2 | b>>4
+	k[31] = b<<4 | c>>2
+	// 0xff marks an invalid character (it sets bits above the 6 of any
+	// value); the last character's low two bits must be zero (canonical).
+	return bad&0xc0 == 0 && c&3 == 0
 }
 
 func (s *MemoryStore) shard(k *[32]byte) *memShard {
@@ -106,7 +151,17 @@ func (s *MemoryStore) shard(k *[32]byte) *memShard {
 }
 
 // Get implements Store.
-func (s *MemoryStore) Get(_ context.Context, id string) (Record, error) {
+func (s *MemoryStore) Get(ctx context.Context, id string) (Record, error) {
+	rec, err := s.getShared(ctx, id, time.Time{})
+	if err == nil {
+		rec.Data = bytes.Clone(rec.Data)
+	}
+	return rec, err
+}
+
+// getShared is Get without the copy, for the Manager, which never mutates
+// record data: Data aliases the store's immutable copy.
+func (s *MemoryStore) getShared(_ context.Context, id string, now time.Time) (Record, error) {
 	if s.closed.Load() {
 		return Record{}, ErrClosed
 	}
@@ -115,19 +170,29 @@ func (s *MemoryStore) Get(_ context.Context, id string) (Record, error) {
 	sh.mu.RLock()
 	e, ok := sh.m[k]
 	sh.mu.RUnlock()
-	if !ok || e.expires <= s.now().UnixNano() {
+	if !ok || e.expires <= s.clock(now).UnixNano() {
 		return Record{}, ErrNotFound
 	}
-	return Record{Data: []byte(e.data), Version: e.version, Expires: time.Unix(0, e.expires)}, nil
+	return Record{Data: unsafe.Slice(unsafe.StringData(e.data), len(e.data)), Version: e.version, Expires: time.Unix(0, e.expires)}, nil
 }
 
 // CompareAndSwap implements Store. With MaxSessions set, creating a record
 // in a full store fails with ErrStoreFull.
-func (s *MemoryStore) CompareAndSwap(_ context.Context, id string, old uint64, rec Record) error {
+func (s *MemoryStore) CompareAndSwap(ctx context.Context, id string, old uint64, rec Record) error {
+	return s.casShared(ctx, id, old, string(rec.Data), rec, time.Time{})
+}
+
+// casOwned is CompareAndSwap keeping rec.Data without a copy, for the
+// Manager, which never touches the slice again.
+func (s *MemoryStore) casOwned(ctx context.Context, id string, old uint64, rec Record, now time.Time) error {
+	return s.casShared(ctx, id, old, unsafe.String(unsafe.SliceData(rec.Data), len(rec.Data)), rec, now)
+}
+
+func (s *MemoryStore) casShared(_ context.Context, id string, old uint64, data string, rec Record, at time.Time) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	now := s.now().UnixNano()
+	now := s.clock(at).UnixNano()
 	exp := rec.Expires.UnixNano()
 	k := memKey(id)
 	sh := s.shard(&k)
@@ -160,7 +225,7 @@ func (s *MemoryStore) CompareAndSwap(_ context.Context, id string, old uint64, r
 	if !ok {
 		s.count.Add(1)
 	}
-	sh.m[k] = memEntry{data: string(rec.Data), version: old + 1, expires: exp}
+	sh.m[k] = memEntry{data: data, version: old + 1, expires: exp}
 	return nil
 }
 

@@ -38,7 +38,8 @@ type Session struct {
 	entries  []byte // encoded values as loaded or last written
 	absolute int64  // absolute deadline, Unix milliseconds; 0 = not yet fixed
 	expires  time.Time
-	resign   bool // cookie verified with a previous secret
+	resign   bool      // cookie verified with a previous secret
+	now      time.Time // when Load ran
 	isNew    bool
 
 	cleared bool
@@ -52,11 +53,13 @@ type Session struct {
 	err       error
 
 	// Allocated with the session to save allocations per request.
-	hc      HeaderCarrier
-	ctx     sessionCtx
-	ctxUsed atomic.Bool
-	rw      ResponseWriter
-	rwUsed  atomic.Bool
+	changeBuf [2]change
+	hdrBuf    [3]string
+	hc        HeaderCarrier
+	ctx       sessionCtx
+	ctxUsed   atomic.Bool
+	rw        ResponseWriter
+	rwUsed    atomic.Bool
 }
 
 // ID returns the session ID, or "" for a new session that has not stored
@@ -193,9 +196,16 @@ func (s *Session) Set(key string, value any) {
 	if i := s.findChange(key); i >= 0 {
 		s.changes[i] = change{key: key, val: value}
 	} else {
-		s.changes = append(s.changes, change{key: key, val: value})
+		s.addChange(change{key: key, val: value})
 	}
 	s.dirty = true
+}
+
+func (s *Session) addChange(c change) {
+	if s.changes == nil {
+		s.changes = s.changeBuf[:0]
+	}
+	s.changes = append(s.changes, c)
 }
 
 // Delete removes key. Deleting a missing key changes nothing.
@@ -212,7 +222,7 @@ func (s *Session) deleteLocked(key string) {
 	if i := s.findChange(key); i >= 0 {
 		s.changes[i] = change{key: key, del: true}
 	} else {
-		s.changes = append(s.changes, change{key: key, del: true})
+		s.addChange(change{key: key, del: true})
 	}
 	s.dirty = true
 }
