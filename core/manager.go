@@ -350,7 +350,9 @@ func (m *Manager) Commit(ctx context.Context, s *Session, status int) error {
 		if !pending {
 			return nil
 		}
-		if len(s.oldIDs) > 0 || !s.stored || s.resign {
+		// Persisting is safe only if the client already holds the cookie
+		// for this session: no new ID, no renewal, no destroy.
+		if len(s.oldIDs) > 0 || !s.stored {
 			m.logSession(ctx, slog.LevelError, "sess: session changed after the response started; change not saved (commit session changes before writing the body)", s.id,
 				slog.String("event", "late_change"))
 			s.discardLocked()
