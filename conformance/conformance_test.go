@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,20 +13,24 @@ import (
 	sess "github.com/gosess/sess/core"
 )
 
-// directExchange hands the handler a session that is not in the
-// request's context.
-type directExchange struct {
-	exchange
-	s *sess.Session
+// load is the first half of the reference middleware, for the broken
+// ones: it answers a load error and reports whether to go on.
+func load(m *sess.Manager, w http.ResponseWriter, r *http.Request, c sess.Carrier) (*sess.Session, bool) {
+	s, err := m.Load(r.Context(), c)
+	if err != nil {
+		m.ServeError(r.Context(), w, err)
+		return nil, false
+	}
+	return s, true
 }
 
-func (x directExchange) Session() *sess.Session { return x.s }
+// hiddenKey carries the session of the no-context adapter, which hands it
+// to its accessor but not to sess.FromContext.
+type hiddenKey struct{}
 
-// serve runs h for one request and renders a handler error as a 500.
-func serve(h conformance.Handler, x conformance.Exchange, w http.ResponseWriter) {
-	if err := h(x); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-	}
+func fromHidden(r *http.Request) *sess.Session {
+	s, _ := r.Context().Value(hiddenKey{}).(*sess.Session)
+	return s
 }
 
 func TestRun(t *testing.T) { conformance.Run(t, mount) }
@@ -57,64 +62,65 @@ const brokenEnv = "CONFORMANCE_BROKEN_ADAPTER"
 
 // brokenMounts are adapters with one classic defect each.
 var brokenMounts = map[string]conformance.Mount{
-	// commitAfterHandler commits only after the handler returned, when a
+	// commit-after-handler commits only after the handler returned, when a
 	// handler that wrote its body has already sent the headers.
-	"commit-after-handler": func(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := r.Context()
-			s, err := m.Load(ctx, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
-			if err != nil {
-				sess.WriteError(w, m.ErrorResponse(ctx, err))
-				return
-			}
-			serve(h, exchange{w, r.WithContext(sess.NewContext(ctx, s))}, w)
-			_ = m.Commit(ctx, s, http.StatusOK)
-		})
-	},
-	// foldSetCookie joins every Set-Cookie into one comma-separated line.
-	"fold-set-cookie": func(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := r.Context()
-			s, err := m.Load(ctx, foldingCarrier{sess.HeaderCarrier{Request: r.Header, Response: w.Header()}})
-			if err != nil {
-				sess.WriteError(w, m.ErrorResponse(ctx, err))
-				return
-			}
-			rw := m.NewResponseWriter(ctx, w, s)
-			serve(h, exchange{rw, r.WithContext(sess.NewContext(ctx, s))}, rw)
-			rw.Finish(http.StatusOK)
-		})
-	},
-	// ignoreLoadError runs the handler without a session when the store
+	"commit-after-handler": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, ok := load(m, w, r, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
+				if !ok {
+					return
+				}
+				next.ServeHTTP(w, r.WithContext(sess.NewContext(r.Context(), s)))
+				_ = m.Commit(r.Context(), s, http.StatusOK)
+			})
+		}
+	}, from),
+	// fold-set-cookie joins every Set-Cookie into one comma-separated line.
+	"fold-set-cookie": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, ok := load(m, w, r, foldingCarrier{sess.HeaderCarrier{Request: r.Header, Response: w.Header()}})
+				if !ok {
+					return
+				}
+				rw := m.NewResponseWriter(r.Context(), w, s)
+				next.ServeHTTP(rw, r.WithContext(sess.NewContext(r.Context(), s)))
+				rw.Finish(http.StatusOK)
+			})
+		}
+	}, from),
+	// ignore-load-error runs the handler without a session when the store
 	// fails.
-	"ignore-load-error": func(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := r.Context()
-			s, _ := m.Load(ctx, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
-			if s == nil {
-				serve(h, exchange{w, r}, w)
-				return
-			}
-			rw := m.NewResponseWriter(ctx, w, s)
-			serve(h, exchange{rw, r.WithContext(sess.NewContext(ctx, s))}, rw)
-			rw.Finish(http.StatusOK)
-		})
-	},
-	// noContext hands the session to the handler but not through the
-	// request's context.
-	"no-context": func(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := r.Context()
-			s, err := m.Load(ctx, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
-			if err != nil {
-				sess.WriteError(w, m.ErrorResponse(ctx, err))
-				return
-			}
-			rw := m.NewResponseWriter(ctx, w, s)
-			serve(h, directExchange{exchange{rw, r}, s}, rw)
-			rw.Finish(http.StatusOK)
-		})
-	},
+	"ignore-load-error": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, _ := m.LoadHeaders(r.Context(), r.Header, w.Header())
+				if s == nil {
+					next.ServeHTTP(w, r)
+					return
+				}
+				rw := m.NewResponseWriter(r.Context(), w, s)
+				next.ServeHTTP(rw, r.WithContext(sess.NewContext(r.Context(), s)))
+				rw.Finish(http.StatusOK)
+			})
+		}
+	}, from),
+	// no-context hands the session to its accessor but not through
+	// sess.NewContext.
+	"no-context": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, ok := load(m, w, r, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
+				if !ok {
+					return
+				}
+				rw := m.NewResponseWriter(r.Context(), w, s)
+				next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), hiddenKey{}, s)))
+				rw.Finish(http.StatusOK)
+			})
+		}
+	}, fromHidden),
 }
 
 // foldingCarrier folds repeated response headers into one line, as

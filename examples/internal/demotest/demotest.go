@@ -158,3 +158,15 @@ func redisPrefix(t testing.TB, addr string) string {
 	})
 	return prefix
 }
+
+// All runs every check on one example: its routes over HTTP with the
+// memory store and with Redis, the page in a browser (saving a screenshot
+// under screenshot), the main function's flags and shutdown, and -secure.
+// name is the example's folder; serve is the function its main runs.
+func All(t *testing.T, name string, serve demo.ServeFunc, screenshot string) {
+	t.Run("HTTP", func(t *testing.T) { HTTP(t, Start(t, serve, demo.Options{})) })
+	t.Run("HTTPRedis", func(t *testing.T) { HTTP(t, Start(t, serve, demo.Options{Redis: RedisAddr(t)})) })
+	t.Run("Browser", func(t *testing.T) { Browser(t, serve, screenshot) })
+	t.Run("Run", func(t *testing.T) { Run(t, name, serve) })
+	t.Run("SecureFlag", func(t *testing.T) { Secure(t, serve) })
+}
