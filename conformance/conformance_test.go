@@ -182,3 +182,5 @@ func TestSuiteCatchesBrokenAdapters(t *testing.T) {
 		})
 	}
 }
+
+func FuzzCookieHeader(f *testing.F) { conformance.FuzzCookieHeader(f, mount) }

@@ -49,3 +49,5 @@ func mount(t *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
 }
 
 func TestConformance(t *testing.T) { conformance.Run(t, mount) }
+
+func FuzzCookieHeader(f *testing.F) { conformance.FuzzCookieHeader(f, mount) }

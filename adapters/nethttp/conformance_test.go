@@ -9,6 +9,8 @@ import (
 
 // The net/http adapter is plain net/http middleware, so the suite's own
 // net/http mount serves it; gin, echo and fiber write a Mount of their own.
-func TestConformance(t *testing.T) {
-	conformance.Run(t, conformance.HTTPMount(sesshttp.Middleware, sesshttp.From))
-}
+var mount = conformance.HTTPMount(sesshttp.Middleware, sesshttp.From)
+
+func TestConformance(t *testing.T) { conformance.Run(t, mount) }
+
+func FuzzCookieHeader(f *testing.F) { conformance.FuzzCookieHeader(f, mount) }
