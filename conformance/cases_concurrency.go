@@ -72,7 +72,7 @@ var concurrencyCases = []testCase{
 			for _, k := range strings.Split(r.body, ",") {
 				keys[k] = true
 			}
-			want := e.m.ErrorResponse(context.Background(), storeDown)
+			want := e.m.ErrorResponse(context.Background(), errStoreDown)
 			for i, r := range results {
 				k := fmt.Sprintf("p%02d", i)
 				switch {

@@ -10,8 +10,8 @@ import (
 	sess "github.com/gosess/sess/core"
 )
 
-// storeDown is the error the Manager reports for the injected failure.
-var storeDown = fmt.Errorf("%w: conformance: %w", sess.ErrStoreUnavailable, errInjected)
+// errStoreDown is the error the Manager reports for the injected failure.
+var errStoreDown = fmt.Errorf("%w: conformance: %w", sess.ErrStoreUnavailable, errInjected)
 
 var failureCases = []testCase{
 	{
@@ -23,7 +23,7 @@ var failureCases = []testCase{
 			e.store.fail(opGet, errInjected, "")
 			before := e.calls.Load()
 			r := c.do("op", "set", "k", "a", "v", "2")
-			e.wantErrorResponse(r, storeDown)
+			e.wantErrorResponse(r, errStoreDown)
 			if e.calls.Load() != before {
 				e.fail("the handler must not run when the session cannot be loaded", "the handler ran for a request whose session load failed (response %s)", r)
 			}
@@ -44,7 +44,7 @@ var failureCases = []testCase{
 			e.store.reset()
 			before := e.calls.Load()
 			r := c.do("op", "get", "k", "a")
-			e.wantErrorResponse(r, storeDown)
+			e.wantErrorResponse(r, errStoreDown)
 			if e.calls.Load() != before {
 				e.fail("the handler must not run when the session cannot be loaded", "the handler ran (response %s)", r)
 			}
@@ -63,7 +63,7 @@ var failureCases = []testCase{
 			for _, op := range []string{"set", "setnowrite", "stream", "appcookie"} {
 				e.store.reset()
 				r := e.newClient().do("op", op, "k", "a", "v", "1")
-				e.wantErrorResponse(r, storeDown)
+				e.wantErrorResponse(r, errStoreDown)
 				e.wantNothingCreated("a failed commit must store nothing")
 			}
 			e.store.heal()
@@ -79,7 +79,7 @@ var failureCases = []testCase{
 			c := e.newClient()
 			c.must("op", "set", "k", "a", "v", "1")
 			e.store.fail(opCAS, errInjected, "")
-			e.wantErrorResponse(c.do("op", "set", "k", "a", "v", "2"), storeDown)
+			e.wantErrorResponse(c.do("op", "set", "k", "a", "v", "2"), errStoreDown)
 			e.store.heal()
 			e.wantBody(c.do("op", "get", "k", "a"), "1", "a failed update must leave the stored session unchanged")
 		},
@@ -92,7 +92,7 @@ var failureCases = []testCase{
 			v := e.issued(c.must("op", "set", "k", "a", "v", "1"), "a new session's first write sets its cookie")
 			e.store.fail(opDelete, errInjected, "")
 			r := c.do("op", "destroy")
-			e.wantErrorResponse(r, storeDown)
+			e.wantErrorResponse(r, errStoreDown)
 			e.store.heal()
 			e.wantBody(e.session(v, "op", "get", "k", "a"), "1", "a failed logout leaves the session as it was")
 			r = e.session(v, "op", "destroy")
@@ -109,7 +109,7 @@ var failureCases = []testCase{
 			e.store.fail(opDelete, errInjected, idOf(v))
 			e.store.reset()
 			r := c.do("op", "renew")
-			e.wantErrorResponse(r, storeDown)
+			e.wantErrorResponse(r, errStoreDown)
 			for _, id := range e.store.createdIDs() {
 				e.wantNoRecord(id, "a failed renewal must not leave its new record behind")
 			}
@@ -129,10 +129,10 @@ var failureCases = []testCase{
 			c := e.newClient()
 			c.must("op", "set", "k", "a", "v", "1")
 			e.store.fail(opGet, errInjected, "")
-			e.wantErrorResponse(c.do("op", "get", "k", "a"), storeDown)
+			e.wantErrorResponse(c.do("op", "get", "k", "a"), errStoreDown)
 			e.store.fail(opGet, nil, "")
 			e.store.fail(opCAS, errInjected, "")
-			e.wantErrorResponse(e.newClient().do("op", "set", "k", "a", "v", "1"), storeDown)
+			e.wantErrorResponse(e.newClient().do("op", "set", "k", "a", "v", "1"), errStoreDown)
 		},
 	},
 	{

@@ -7,28 +7,9 @@ import (
 	sess "github.com/gosess/sess/core"
 )
 
-// middleware is a minimal net/http adapter: it loads the session before
-// the handler, commits it before the first response byte and finishes
-// after the handler.
-func middleware(m *sess.Manager) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := r.Context()
-			s, err := m.LoadHeaders(ctx, r.Header, w.Header())
-			if err != nil {
-				m.ServeError(ctx, w, err)
-				return
-			}
-			if s == nil { // a skip header
-				next.ServeHTTP(w, r)
-				return
-			}
-			rw := m.NewResponseWriter(ctx, w, s)
-			next.ServeHTTP(rw, r.WithContext(sess.NewContext(ctx, s)))
-			rw.Finish(http.StatusOK)
-		})
-	}
-}
+// middleware is the reference net/http adapter: the core's own binding,
+// which the sesshttp adapter also exposes.
+func middleware(m *sess.Manager) func(http.Handler) http.Handler { return m.Wrap }
 
 // from is the adapter's accessor.
 func from(r *http.Request) *sess.Session {

@@ -53,9 +53,7 @@ func RoundTripHandler(rt func(*http.Request) (*http.Response, error)) http.Handl
 			if hopByHop[http.CanonicalHeaderKey(name)] {
 				continue
 			}
-			for _, v := range values {
-				h[name] = append(h[name], v)
-			}
+			h[name] = append(h[name], values...)
 		}
 		w.WriteHeader(resp.StatusCode)
 		rc := http.NewResponseController(w)

@@ -18,7 +18,7 @@ func benchHandler(b *testing.B, write bool) (http.Handler, string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { m.Close() })
-	h := middleware(m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sess.FromContext(r.Context())
 		n, _ := sess.Get[int](s, "test_counter")
 		if write {
@@ -31,7 +31,7 @@ func benchHandler(b *testing.B, write bool) (http.Handler, string) {
 	m2 := h
 	_ = m2
 	// Create the session with a write.
-	wm := middleware(m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	wm := m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sess.FromContext(r.Context())
 		s.Set("test_counter", 1)
 	}))

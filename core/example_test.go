@@ -10,7 +10,7 @@ import (
 	sess "github.com/gosess/sess/core"
 )
 
-// A minimal binding to net/http, as the sesshttp adapter does it.
+// The seed's counter example on net/http (sesshttp.Middleware(m) is m.Wrap).
 func Example() {
 	m, err := sess.New(sess.Config{Secret: []byte("example-secret-at-least-32-bytes-long!")})
 	if err != nil {
@@ -18,22 +18,13 @@ func Example() {
 	}
 	defer m.Close()
 
-	counter := func(w http.ResponseWriter, r *http.Request) {
+	counter := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sess.FromContext(r.Context())
 		n, _ := sess.Get[int](s, "test_counter")
 		s.Set("test_counter", n+1)
 		fmt.Fprintf(w, `{"test_counter": %d}`, n+1)
-	}
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := m.LoadHeaders(r.Context(), r.Header, w.Header())
-		if err != nil {
-			m.ServeError(r.Context(), w, err)
-			return
-		}
-		rw := m.NewResponseWriter(r.Context(), w, s)
-		counter(rw, r.WithContext(sess.NewContext(r.Context(), s)))
-		rw.Finish(http.StatusOK)
 	})
+	handler := m.Wrap(counter) // what sesshttp.Middleware(m) returns
 
 	var cookie string
 	for range 3 {

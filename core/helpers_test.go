@@ -97,8 +97,8 @@ func (s *spyStore) Delete(ctx context.Context, id string) error {
 	return s.Store.Delete(ctx, id)
 }
 
-// env is one Manager on a spy over a memory store, served by a minimal
-// net/http binding (the same calls the sesshttp adapter makes).
+// env is one Manager on a spy over a memory store, served over net/http
+// by Manager.Wrap (the binding sesshttp exposes).
 type env struct {
 	t     *testing.T
 	m     *sess.Manager
@@ -126,23 +126,6 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func middleware(m *sess.Manager, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := m.LoadHeaders(r.Context(), r.Header, w.Header())
-		if err != nil {
-			m.ServeError(r.Context(), w, err)
-			return
-		}
-		if s == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		rw := m.NewResponseWriter(r.Context(), w, s)
-		next.ServeHTTP(rw, r.WithContext(sess.NewContext(r.Context(), s)))
-		rw.Finish(http.StatusOK)
-	})
-}
-
 func newEnv(t *testing.T, cfg sess.Config, h http.HandlerFunc) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(), logs: &syncBuffer{}}
@@ -166,7 +149,7 @@ func newEnv(t *testing.T, cfg sess.Config, h http.HandlerFunc) *env {
 		t.Fatalf("New: %v", err)
 	}
 	e.m = m
-	e.srv = httptest.NewTLSServer(middleware(m, h))
+	e.srv = httptest.NewTLSServer(m.Wrap(h))
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -46,6 +46,30 @@ func (m *Manager) LoadHeaders(ctx context.Context, request, response http.Header
 	return m.load(ctx, nil, request, response)
 }
 
+// Wrap returns next behind the session lifecycle for net/http: the
+// session is loaded before next runs (a store failure answers ErrorResponse
+// without running it), placed in the request context (FromContext), and
+// committed before the response's first byte. Package sesshttp exposes it
+// as its Middleware; frameworks with their own writers build on Load,
+// Commit and NewResponseWriter instead.
+func (m *Manager) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		s, err := m.LoadHeaders(ctx, r.Header, w.Header())
+		if err != nil {
+			m.ServeError(ctx, w, err)
+			return
+		}
+		if s == nil { // a skip header
+			next.ServeHTTP(w, r)
+			return
+		}
+		rw := m.NewResponseWriter(ctx, w, s)
+		next.ServeHTTP(rw, r.WithContext(NewContext(ctx, s)))
+		rw.Finish(http.StatusOK)
+	})
+}
+
 // ResponseWriter wraps an http.ResponseWriter so that the session is
 // committed exactly when the response starts: on the first WriteHeader
 // (other than 1xx), Write or Flush. If the commit fails, the client gets

@@ -15,6 +15,4 @@ func sortedKeys[M ~map[K]V, K cmp.Ordered, V any](m M) []K {
 	return keys
 }
 
-const levelError = slog.LevelError
-
 func attrErr(err error) slog.Attr { return slog.Any("error", err) }

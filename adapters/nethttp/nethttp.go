@@ -21,23 +21,7 @@ import (
 // while loading answers with the Manager's error response (503 by default)
 // without running the handler.
 func Middleware(m *sess.Manager) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := r.Context()
-			s, err := m.LoadHeaders(ctx, r.Header, w.Header())
-			if err != nil {
-				m.ServeError(ctx, w, err)
-				return
-			}
-			if s == nil { // skip header
-				next.ServeHTTP(w, r)
-				return
-			}
-			rw := m.NewResponseWriter(ctx, w, s)
-			next.ServeHTTP(rw, r.WithContext(sess.NewContext(ctx, s)))
-			rw.Finish(http.StatusOK)
-		})
-	}
+	return m.Wrap
 }
 
 // From returns the request's session, or nil if the middleware did not run
