@@ -74,6 +74,10 @@ const maxDepth = 32
 
 var errCorrupt = errors.New("sess: corrupt session record")
 
+// errCodec wraps what Codec.Unmarshal reports: the built-in framing was
+// valid, but the codec could not decode its payload.
+var errCodec = errors.New("sess: codec")
+
 type header struct {
 	absolute int64 // Unix milliseconds
 }
@@ -491,7 +495,7 @@ func decodeValue(tag byte, p []byte, codec Codec) (any, error) {
 	case tCodec:
 		var v any
 		if err := codec.Unmarshal(p, &v); err != nil {
-			return nil, fmt.Errorf("sess: codec: %w", err)
+			return nil, fmt.Errorf("%w: %w", errCodec, err)
 		}
 		return v, nil
 	}
