@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,15 +14,20 @@ import (
 	sess "github.com/gosess/sess/core"
 )
 
-// load is the first half of the reference middleware, for the broken
-// ones: it answers a load error and reports whether to go on.
-func load(m *sess.Manager, w http.ResponseWriter, r *http.Request, c sess.Carrier) (*sess.Session, bool) {
-	s, err := m.Load(r.Context(), c)
-	if err != nil {
-		m.ServeError(r.Context(), w, err)
-		return nil, false
-	}
-	return s, true
+// headers is a Carrier over net/http header maps, for the broken
+// adapters that need their own.
+type headers struct{ req, resp http.Header }
+
+func (h headers) RequestHeader(name string) []string   { return h.req[name] }
+func (h headers) AddResponseHeader(name, value string) { h.resp.Add(name, value) }
+
+// answer writes the lifecycle's error response, as the reference adapter
+// does.
+func answer(w http.ResponseWriter, x *sess.Lifecycle) {
+	r := x.ErrorResponse()
+	r.Headers(w.Header().Set)
+	w.WriteHeader(r.Status)
+	_, _ = io.WriteString(w, r.Body)
 }
 
 // hiddenKey carries the session of the no-context adapter, which hands it
@@ -67,12 +73,12 @@ var brokenMounts = map[string]conformance.Mount{
 	"commit-after-handler": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, ok := load(m, w, r, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
-				if !ok {
+				x := m.BeginHTTP(w, r)
+				if x.Err() != nil {
 					return
 				}
-				next.ServeHTTP(w, r.WithContext(sess.NewContext(r.Context(), s)))
-				_ = m.Commit(r.Context(), s, http.StatusOK)
+				next.ServeHTTP(w, r.WithContext(x.Context()))
+				x.End(http.StatusOK)
 			})
 		}
 	}, from),
@@ -80,13 +86,13 @@ var brokenMounts = map[string]conformance.Mount{
 	"fold-set-cookie": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, ok := load(m, w, r, foldingCarrier{sess.HeaderCarrier{Request: r.Header, Response: w.Header()}})
-				if !ok {
+				x := m.Begin(r.Context(), foldingCarrier{headers{r.Header, w.Header()}})
+				if x.Err() != nil {
+					answer(w, x)
 					return
 				}
-				rw := m.NewResponseWriter(r.Context(), w, s)
-				next.ServeHTTP(rw, r.WithContext(sess.NewContext(r.Context(), s)))
-				rw.Finish(http.StatusOK)
+				next.ServeHTTP(x.Writer(w), r.WithContext(x.Context()))
+				x.End(http.StatusOK)
 			})
 		}
 	}, from),
@@ -95,29 +101,27 @@ var brokenMounts = map[string]conformance.Mount{
 	"ignore-load-error": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, _ := m.LoadHeaders(r.Context(), r.Header, w.Header())
-				if s == nil {
+				x := m.Begin(r.Context(), headers{r.Header, w.Header()})
+				if x.Session() == nil {
 					next.ServeHTTP(w, r)
 					return
 				}
-				rw := m.NewResponseWriter(r.Context(), w, s)
-				next.ServeHTTP(rw, r.WithContext(sess.NewContext(r.Context(), s)))
-				rw.Finish(http.StatusOK)
+				next.ServeHTTP(x.Writer(w), r.WithContext(x.Context()))
+				x.End(http.StatusOK)
 			})
 		}
 	}, from),
 	// no-context hands the session to its accessor but not through
-	// sess.NewContext.
+	// sess.FromContext.
 	"no-context": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, ok := load(m, w, r, sess.HeaderCarrier{Request: r.Header, Response: w.Header()})
-				if !ok {
+				x := m.BeginHTTP(w, r)
+				if x.Err() != nil {
 					return
 				}
-				rw := m.NewResponseWriter(r.Context(), w, s)
-				next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), hiddenKey{}, s)))
-				rw.Finish(http.StatusOK)
+				next.ServeHTTP(x.Writer(w), r.WithContext(context.WithValue(r.Context(), hiddenKey{}, x.Session())))
+				x.End(http.StatusOK)
 			})
 		}
 	}, fromHidden),
@@ -125,14 +129,14 @@ var brokenMounts = map[string]conformance.Mount{
 
 // foldingCarrier folds repeated response headers into one line, as
 // fiber's c.Append does.
-type foldingCarrier struct{ sess.HeaderCarrier }
+type foldingCarrier struct{ headers }
 
 func (c foldingCarrier) AddResponseHeader(name, value string) {
-	if old := c.Response.Get(name); old != "" {
-		c.Response.Set(name, old+", "+value)
+	if old := c.resp.Get(name); old != "" {
+		c.resp.Set(name, old+", "+value)
 		return
 	}
-	c.Response.Set(name, value)
+	c.resp.Set(name, value)
 }
 
 // TestBrokenAdapter runs one broken mount when the parent test asks for it.

@@ -501,13 +501,14 @@ func storeStartSession(t *testing.T, m *sess.Manager) (cookie, id string) {
 	t.Helper()
 	ctx := storeCtx(t)
 	c := &storeCarrier{}
-	s, err := m.Load(ctx, c)
+	x := m.Begin(ctx, c)
+	s, err := x.Session(), x.Err()
 	if err != nil || s == nil {
 		t.Fatalf("Load without a cookie = %v, %v; want a new session", s, err)
 	}
 	s.Set("init", true)
-	if err := m.Commit(ctx, s, 200); err != nil {
-		t.Fatalf("Commit of a new session: %v", err)
+	if !x.Start(200) {
+		t.Fatalf("Commit of a new session: %v", x.Err())
 	}
 	lines := c.setCookies()
 	if len(lines) != 1 {
@@ -530,7 +531,8 @@ var errStoreSessionGone = errors.New("conformance: the Manager did not find the 
 // commits it as a 200 response.
 func storeRequest(ctx context.Context, m *sess.Manager, cookie string, change func(s *sess.Session)) (*sess.Session, error) {
 	c := &storeCarrier{cookie: cookie}
-	s, err := m.Load(ctx, c)
+	x := m.Begin(ctx, c)
+	s, err := x.Session(), x.Err()
 	if err != nil {
 		return nil, fmt.Errorf("loading: %w", err)
 	}
@@ -538,8 +540,8 @@ func storeRequest(ctx context.Context, m *sess.Manager, cookie string, change fu
 		return s, errStoreSessionGone
 	}
 	change(s)
-	if err := m.Commit(ctx, s, 200); err != nil {
-		return s, fmt.Errorf("committing: %w", err)
+	if !x.Start(200) {
+		return s, fmt.Errorf("committing: %w", x.Err())
 	}
 	return s, nil
 }
@@ -600,7 +602,8 @@ func storeManagersDestroy(t *testing.T, st sess.Store) {
 	// commits its change.
 	cookie, id := storeStartSession(t, ma)
 	cb := &storeCarrier{cookie: cookie}
-	sb, err := mb.Load(ctx, cb)
+	xb := mb.Begin(ctx, cb)
+	sb, err := xb.Session(), xb.Err()
 	if err != nil || sb.IsNew() {
 		t.Fatalf("Load on B: IsNew=%v, %v; want the session", sb != nil && sb.IsNew(), err)
 	}
@@ -608,8 +611,8 @@ func storeManagersDestroy(t *testing.T, st sess.Store) {
 		t.Fatalf("destroying request: %v", err)
 	}
 	sb.Set("late", "change")
-	if err := mb.Commit(ctx, sb, 200); err != nil {
-		t.Errorf("Commit of a change to a session destroyed meanwhile: %v, want nil (change dropped)", err)
+	if !xb.Start(200) {
+		t.Errorf("Commit of a change to a session destroyed meanwhile: %v, want nil (change dropped)", xb.Err())
 	}
 	if got := cb.setCookies(); len(got) != 0 {
 		t.Errorf("Commit of a change to a destroyed session set cookies %q, want none", got)
@@ -652,8 +655,8 @@ func storeManagersDestroy(t *testing.T, st sess.Store) {
 			t.Fatalf("round %d: store Get after a destroy raced a write = (version %d), %v; want ErrNotFound (session resurrected)", round, rec.Version, err)
 		}
 		c := &storeCarrier{cookie: cookie}
-		if s, err := mb.Load(ctx, c); err != nil || !s.IsNew() {
-			t.Fatalf("round %d: Load with the destroyed session's cookie: IsNew=%v, %v; want a new session", round, s != nil && s.IsNew(), err)
+		if x := mb.Begin(ctx, c); x.Err() != nil || !x.Session().IsNew() {
+			t.Fatalf("round %d: Load with the destroyed session's cookie: IsNew=%v, %v; want a new session", round, x.Session() != nil && x.Session().IsNew(), x.Err())
 		}
 	}
 }

@@ -17,13 +17,13 @@
 //
 // # Lifecycle
 //
-// An adapter calls Manager.Load before the handler and Manager.Commit when
-// the response is about to start. Load verifies the cookie's HMAC before
-// any store access and never adopts an ID the store does not hold. Commit
-// writes only if the handler changed something, with a versioned
-// compare-and-swap that merges concurrent changes to different keys, and
-// sends the cookie only when its value or lifetime changes. A request that
-// never writes its session stores nothing and sets no cookie.
+// The adapter loads the session before the handler runs and commits it
+// when the response is about to start. Loading verifies the cookie's HMAC
+// before any store access and never adopts an ID the store does not hold.
+// Committing writes only if the handler changed something, with a
+// versioned compare-and-swap that merges concurrent changes to different
+// keys, and sends the cookie only when its value or lifetime changes. A
+// request that never writes its session stores nothing and sets no cookie.
 //
 // # Security defaults
 //
@@ -35,9 +35,18 @@
 //
 // # Writing an adapter
 //
-// An adapter implements Carrier over its framework (or uses HeaderCarrier
-// for net/http-based ones), calls Load and Commit at the right moments,
-// exposes the session in the framework's per-request bag under
-// Manager.ObjectName and in the request context with NewContext, and passes
-// the suite in github.com/gosess/sess/conformance.
+// Applications can skip this section. An adapter drives each request
+// through one Lifecycle and holds no session logic of its own:
+//
+//	x := m.Begin(ctx, carrier) // or m.BeginHTTP(w, r) on net/http writers
+//	if x.Skipped() { run the handler; return }
+//	if x.Err() != nil { answer x.ErrorResponse(); return } // BeginHTTP did
+//	expose x.Session() (bag under m.ObjectName(), accessor From) and x.Context()
+//	call x.Start(status) before the response's first byte (x.Writer does it
+//	for net/http writers); on false answer x.ErrorResponse() instead
+//	after the handler: if !x.End(status) { answer x.ErrorResponse() }
+//
+// Carrier, Manager.Begin, Manager.BeginHTTP, Lifecycle, ResponseWriter,
+// Manager.ErrorResponse and ContextKey are this API; the suite in
+// github.com/gosess/sess/conformance checks an adapter built on it.
 package sess

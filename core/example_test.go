@@ -1,7 +1,6 @@
 package sess_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -48,7 +47,8 @@ func Example() {
 func ExampleGet() {
 	m, _ := sess.New(sess.Config{Secret: []byte("example-secret-at-least-32-bytes-long!")})
 	defer m.Close()
-	s, _ := m.Load(context.Background(), sess.HeaderCarrier{Request: http.Header{}, Response: http.Header{}})
+	// A session outside a server: the lifecycle of a request nobody sends.
+	s := m.BeginHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil)).Session()
 
 	type cart struct{ Items []string }
 	s.Set("user", "ann")
@@ -78,7 +78,8 @@ func ExampleNew() {
 func ExampleSession() {
 	m, _ := sess.New(sess.Config{Secret: []byte("example-secret-at-least-32-bytes-long!")})
 	defer m.Close()
-	s, _ := m.Load(context.Background(), sess.HeaderCarrier{Request: http.Header{}, Response: http.Header{}})
+	// A session outside a server: the lifecycle of a request nobody sends.
+	s := m.BeginHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil)).Session()
 
 	type Cart struct{ Items []string }
 	s.Set("user", "ann")                        // any value

@@ -17,9 +17,8 @@ const (
 )
 
 // Manager runs the session lifecycle for one cookie name. It is immutable
-// after New and safe for concurrent use. Adapters call Load before the
-// handler and Commit before the first response byte; handlers only use
-// the Session.
+// after New and safe for concurrent use. Adapters drive each request
+// through a Lifecycle (Begin); handlers only use the Session.
 type Manager struct {
 	cfg      Config
 	signer   *signer
@@ -89,18 +88,6 @@ func (m *Manager) Store() Store { return m.store }
 // Logger returns the Manager's logger.
 func (m *Manager) Logger() *slog.Logger { return m.cfg.Logger }
 
-// ErrorResponse returns what an adapter should answer when Load or Commit
-// fails before the response started, as chosen by Config.ErrorHandler, and
-// logs the failure at level Error.
-func (m *Manager) ErrorResponse(ctx context.Context, err error) ErrorResponse {
-	m.logSession(ctx, slog.LevelError, "sess: session handling failed; answering with an error response", "", attrErr(err))
-	r := m.cfg.ErrorHandler(ctx, err)
-	if r.Status == 0 {
-		r.Status = 500
-	}
-	return r
-}
-
 func (m *Manager) now() time.Time { return m.cfg.Now() }
 
 // realNow passes a clock reading on to the memory store only if it came
@@ -155,9 +142,9 @@ func storeErr(op string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrStoreUnavailable, op, err)
 }
 
-// Skip reports whether the request carries one of Config.SkipHeaders, in
-// which case Load returns no session.
-func (m *Manager) Skip(c Carrier) bool {
+// skip reports whether the request carries one of Config.SkipHeaders, in
+// which case the request runs without a session.
+func (m *Manager) skip(c Carrier) bool {
 	for _, h := range m.cfg.SkipHeaders {
 		vals := c.RequestHeader(h.Name)
 		if len(vals) == 0 {
@@ -184,27 +171,24 @@ type loaded struct {
 	entries []byte
 }
 
-// Load reads the session for a request. It returns a nil Session and a nil
+// load reads the session for a request. It returns a nil Session and a nil
 // error when a skip header is present. A missing, malformed, forged or
 // expired cookie gives a new, empty session, never an error: the store is
 // consulted only for cookies whose MAC verifies, and an ID the store does
 // not hold is never adopted. The only error is a store failure (wrapping
 // ErrStoreUnavailable), on which the adapter must answer with
 // ErrorResponse and not run the handler.
-func (m *Manager) Load(ctx context.Context, c Carrier) (*Session, error) {
-	return m.load(ctx, c, nil, nil)
-}
-
-// load serves Load and LoadHeaders: with c == nil the carrier is a
-// HeaderCarrier over req and resp, stored inside the Session.
+//
+// With c == nil the carrier is a headerCarrier over req and resp, stored
+// inside the Session.
 func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*Session, error) {
 	s := &Session{m: m, c: c, isNew: true, now: m.now()}
 	if c == nil {
-		s.hc = HeaderCarrier{Request: req, Response: resp, spare: &s.hdrBuf}
+		s.hc = headerCarrier{req: req, resp: resp, spare: &s.hdrBuf}
 		c = &s.hc
 		s.c = c
 	}
-	if len(m.cfg.SkipHeaders) > 0 && m.Skip(c) {
+	if len(m.cfg.SkipHeaders) > 0 && m.skip(c) {
 		return nil, nil
 	}
 	var cands [maxCandidates]string
@@ -310,20 +294,20 @@ func (m *Manager) dropRecord(ctx context.Context, id, why string) {
 	}
 }
 
-// Commit persists the session's changes and adds its response headers
-// through the Carrier. Adapters call it when the response is about to
+// commit persists the session's changes and adds its response headers
+// through the Carrier. A Lifecycle calls it when the response is about to
 // start (before the first byte; status is the response status) and once
 // more after the handler returns; calls after the first persist changes
 // made late if that is still safe (the session already had its cookie) and
 // otherwise report ErrResponseStarted in the log and the return value.
 //
-// If Commit returns an error other than ErrResponseStarted, nothing was
+// If commit returns an error other than ErrResponseStarted, nothing was
 // stored and no header was added: the adapter answers with ErrorResponse if
 // the response has not started. A response with a 5xx status saves nothing
 // unless Config.SaveOnServerError is set. A commit that finds its session
 // destroyed by a concurrent request is dropped and logged, and returns nil.
-// Commit on a nil Session does nothing.
-func (m *Manager) Commit(ctx context.Context, s *Session, status int) error {
+// commit on a nil Session does nothing.
+func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 	if s == nil {
 		return nil
 	}

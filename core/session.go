@@ -55,11 +55,10 @@ type Session struct {
 	// Allocated with the session to save allocations per request.
 	changeBuf [2]change
 	hdrBuf    [3]string
-	hc        HeaderCarrier
+	hc        headerCarrier
 	ctx       sessionCtx
 	ctxUsed   atomic.Bool
-	rw        ResponseWriter
-	rwUsed    atomic.Bool
+	lc        Lifecycle
 }
 
 // ID returns the session ID, or "" for a new session that has not stored
@@ -350,9 +349,9 @@ func (c *sessionCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// NewContext returns a copy of ctx that carries s. Every adapter stores the
-// session this way, so framework-neutral code can use FromContext.
-func NewContext(ctx context.Context, s *Session) context.Context {
+// newContext returns a copy of ctx that carries s (Lifecycle.Context), so
+// framework-neutral code can use FromContext.
+func newContext(ctx context.Context, s *Session) context.Context {
 	if s != nil && s.ctxUsed.CompareAndSwap(false, true) {
 		s.ctx = sessionCtx{Context: ctx, s: s}
 		return &s.ctx

@@ -227,7 +227,7 @@ func TestSessionAPIAndTypedGet(t *testing.T) {
 	}
 	defer m.Close()
 	hdr := http.Header{}
-	s, _ := m.Load(context.Background(), HeaderCarrier{Request: http.Header{}, Response: hdr})
+	s, _ := m.load(context.Background(), nil, http.Header{}, hdr)
 	if !s.IsNew() || s.ID() != "" || s.Len() != 0 {
 		t.Fatal("fresh session not empty")
 	}
@@ -240,12 +240,12 @@ func TestSessionAPIAndTypedGet(t *testing.T) {
 	s.Set("name", "ann")
 	s.Set("p", point{1, 2})
 	s.Set("flash", "saved!")
-	if err := m.Commit(context.Background(), s, 200); err != nil {
+	if err := m.commit(context.Background(), s, 200); err != nil {
 		t.Fatal(err)
 	}
 	cookie := hdr.Get("Set-Cookie")
 	value := strings.TrimPrefix(strings.SplitN(cookie, ";", 2)[0], "sid=")
-	s2, _ := m.Load(context.Background(), HeaderCarrier{Request: http.Header{"Cookie": {"sid=" + value}}, Response: http.Header{}})
+	s2, _ := m.load(context.Background(), nil, http.Header{"Cookie": {"sid=" + value}}, http.Header{})
 	if s2.IsNew() || s2.ID() != s.ID() {
 		t.Fatal("session not loaded")
 	}
@@ -283,14 +283,14 @@ func TestSessionAPIAndTypedGet(t *testing.T) {
 func TestEncodeErrorsAndSizeCap(t *testing.T) {
 	m, _ := New(Config{Secret: testSecret, MaxDataSize: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer m.Close()
-	s, _ := m.Load(context.Background(), HeaderCarrier{Request: http.Header{}, Response: http.Header{}})
+	s, _ := m.load(context.Background(), nil, http.Header{}, http.Header{})
 	s.Set("ch", make(chan int))
-	if err := m.Commit(context.Background(), s, 200); !errors.Is(err, ErrEncode) {
+	if err := m.commit(context.Background(), s, 200); !errors.Is(err, ErrEncode) {
 		t.Errorf("unencodable value: %v, want ErrEncode", err)
 	}
-	s, _ = m.Load(context.Background(), HeaderCarrier{Request: http.Header{}, Response: http.Header{}})
+	s, _ = m.load(context.Background(), nil, http.Header{}, http.Header{})
 	s.Set("big", strings.Repeat("x", 200))
-	if err := m.Commit(context.Background(), s, 200); !errors.Is(err, ErrTooLarge) {
+	if err := m.commit(context.Background(), s, 200); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("oversized session: %v, want ErrTooLarge", err)
 	}
 	if m.ErrorResponse(context.Background(), ErrTooLarge).Status != 500 {

@@ -52,23 +52,20 @@ import (
 func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			req := c.Request()
-			ctx := req.Context()
-			res := c.Response()
-			s, err := m.LoadHeaders(ctx, req.Header, res.Header())
-			if err != nil {
-				m.ServeError(ctx, res, err)
+			req, res := c.Request(), c.Response()
+			x := m.BeginHTTP(res, req)
+			switch {
+			case x.Skipped():
+				return next(c)
+			case x.Err() != nil: // the error response is written
 				return nil
 			}
-			if s == nil { // skip header
-				return next(c)
-			}
-			c.Set(m.ObjectName(), s)
-			c.SetRequest(req.WithContext(sess.NewContext(ctx, s)))
-			rw := m.NewResponseWriter(ctx, res.Writer, s)
+			c.Set(m.ObjectName(), x.Session())
+			c.SetRequest(req.WithContext(x.Context()))
+			rw := x.Writer(res.Writer)
 			res.Writer = rw
-			err = next(c)
-			if err != nil && rw.Status() == 0 {
+			err := next(c)
+			if err != nil && x.Status() == 0 {
 				// Nothing written yet: echo's HTTPErrorHandler renders err
 				// after this returns, through rw, which commits the session
 				// with the error's status before the first byte. A
@@ -77,17 +74,18 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 				// written); if so, wrap that one instead.
 				res.Before(func() {
 					if !wraps(res.Writer, rw) {
-						res.Writer = m.NewResponseWriter(ctx, res.Writer, s)
+						res.Writer = x.Writer(res.Writer)
 					}
 				})
 				return err
 			}
-			if !rw.Finish(http.StatusOK) {
-				// The commit failed and rw wrote the error response: tell
-				// echo and the middleware around this one, so that they
-				// write nothing more and log the status actually sent.
+			if !x.End(http.StatusOK) {
+				// The commit failed and the error response went out under
+				// echo's Response: tell echo and the middleware around this
+				// one, so that they write nothing more and log the status
+				// actually sent.
 				res.Committed = true
-				res.Status = rw.Status()
+				res.Status = x.Status()
 			}
 			return err
 		}

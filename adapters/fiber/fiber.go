@@ -92,25 +92,23 @@ func Middleware(m *sess.Manager) fiber.Handler {
 			checked.Store(c.App())
 		}
 
-		ctx := c.UserContext()
 		hc := &carrier{ctx: c.Context()}
 		// The Session keeps its Carrier; cut the link to the pooled
 		// RequestCtx once the request is over.
 		defer hc.release()
-		s, err := m.Load(ctx, hc)
-		if err != nil {
-			writeError(c, m.ErrorResponse(ctx, err))
+		x := m.Begin(c.UserContext(), hc)
+		switch {
+		case x.Skipped():
+			return c.Next()
+		case x.Err() != nil:
+			writeError(c, x.ErrorResponse())
 			return nil
 		}
-		if s == nil { // skip header
-			return c.Next()
-		}
-		c.Locals(key, s)
-		c.SetUserContext(sess.NewContext(ctx, s))
-
+		c.Locals(key, x.Session())
+		c.SetUserContext(x.Context())
 		herr := c.Next()
-		if err := m.Commit(ctx, s, status(c, herr)); err != nil {
-			writeError(c, m.ErrorResponse(ctx, err))
+		if !x.End(status(c, herr)) {
+			writeError(c, x.ErrorResponse())
 			return nil
 		}
 		return herr

@@ -868,52 +868,6 @@ func TestHostileCookies(t *testing.T) {
 	}
 }
 
-// TestSessionOutlivesRequest: a session handle kept past its request must
-// not reach the pooled fasthttp context that served it, which fasthttp
-// reuses for later requests. It drives fiber's fasthttp handler directly to
-// observe that context.
-func TestSessionOutlivesRequest(t *testing.T) {
-	m := newManager(t, sess.Config{})
-	app := fiber.New()
-	app.Use(func(c *fiber.Ctx) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = c.SendStatus(http.StatusTeapot)
-			}
-		}()
-		return c.Next()
-	})
-	app.Use(sessfiber.Middleware(m))
-	var kept atomic.Pointer[sess.Session]
-	app.Get("/panic", func(c *fiber.Ctx) error {
-		s := sessfiber.From(c)
-		s.Set("k", "v")
-		kept.Store(s)
-		panic("handler bug")
-	})
-	handler := app.Handler()
-
-	var fctx fasthttp.RequestCtx
-	fctx.Request.SetRequestURI("/panic")
-	handler(&fctx)
-	if got := fctx.Response.StatusCode(); got != http.StatusTeapot {
-		t.Fatalf("status = %d, want 418", got)
-	}
-	if got := fctx.Response.Header.Peek("Set-Cookie"); len(got) != 0 {
-		t.Errorf("panicking request: Set-Cookie = %q, want none", got)
-	}
-
-	// fasthttp reuses the context for the next request; the stale handle
-	// then commits (its first commit, as the panic skipped it).
-	fctx.Response.Reset()
-	if err := m.Commit(context.Background(), kept.Load(), http.StatusOK); err != nil {
-		t.Fatal(err)
-	}
-	if got := fctx.Response.Header.Peek("Set-Cookie"); len(got) != 0 {
-		t.Errorf("stale session wrote into a reused context: Set-Cookie = %q", got)
-	}
-}
-
 // TestInMemoryRequest covers requests that fasthttp did not read from a
 // connection (no raw header block), as built by tests and benchmarks that
 // call fiber's handler directly.

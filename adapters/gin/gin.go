@@ -45,30 +45,27 @@ import (
 // Engine.Use or RouterGroup.Use, before any handler that uses the session.
 func Middleware(m *sess.Manager) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		ctx := c.Request.Context()
 		orig := c.Writer
-		s, err := m.LoadHeaders(ctx, c.Request.Header, orig.Header())
-		if err != nil {
-			_ = c.Error(err)
-			m.ServeError(ctx, orig, err)
+		x := m.BeginHTTP(orig, c.Request)
+		switch {
+		case x.Skipped():
+			c.Next()
+			return
+		case x.Err() != nil: // the error response is written
+			_ = c.Error(x.Err())
 			c.Abort()
 			return
 		}
-		if s == nil { // skip header
-			c.Next()
-			return
-		}
-		rw := m.NewResponseWriter(ctx, orig, s)
-		c.Set(m.ObjectName(), s)
-		c.Request = c.Request.WithContext(sess.NewContext(ctx, s))
-		c.Writer = &writer{ResponseWriter: orig, rw: rw}
+		c.Set(m.ObjectName(), x.Session())
+		c.Request = c.Request.WithContext(x.Context())
+		c.Writer = &writer{ResponseWriter: orig, x: x}
 		c.Next()
 		// Not deferred: if a handler panics, gin.Recovery answers through
 		// the wrapper, so the commit still sees the 500.
 		c.Writer = orig
 		// gin's engine sends the header of a handler that wrote nothing
 		// through its own writer, bypassing c.Writer: commit now.
-		rw.Finish(orig.Status())
+		x.End(orig.Status())
 	}
 }
 
@@ -84,38 +81,39 @@ func From(c *gin.Context) *sess.Session {
 
 // writer replaces c.Writer while the handlers run. Every method through
 // which gin starts the response commits the session first, with the status
-// gin has recorded; when the commit fails, rw has already written the error
-// response and the handler's output is dropped. WriteHeader is not hooked:
-// in gin it only records the status, which may still change.
+// gin has recorded; when the commit fails, the core has already written the
+// error response through gin's writer and the handler's output is dropped.
+// WriteHeader is not hooked: in gin it only records the status, which may
+// still change.
 type writer struct {
 	gin.ResponseWriter
-	rw *sess.ResponseWriter
+	x *sess.Lifecycle
 }
 
-func (w *writer) commit() bool { return w.rw.Before(w.ResponseWriter.Status()) }
+func (w *writer) start() bool { return w.x.Start(w.ResponseWriter.Status()) }
 
 func (w *writer) Write(b []byte) (int, error) {
-	if !w.commit() {
+	if !w.start() {
 		return 0, sess.ErrCommitFailed
 	}
 	return w.ResponseWriter.Write(b)
 }
 
 func (w *writer) WriteString(s string) (int, error) {
-	if !w.commit() {
+	if !w.start() {
 		return 0, sess.ErrCommitFailed
 	}
 	return w.ResponseWriter.WriteString(s)
 }
 
 func (w *writer) WriteHeaderNow() {
-	if w.commit() {
+	if w.start() {
 		w.ResponseWriter.WriteHeaderNow()
 	}
 }
 
 func (w *writer) Flush() {
-	if w.commit() {
+	if w.start() {
 		w.ResponseWriter.Flush()
 	}
 }
@@ -123,7 +121,7 @@ func (w *writer) Flush() {
 // Hijack commits the session as for a protocol switch: a hijacked
 // connection carries no header the session could add later.
 func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !w.rw.Before(http.StatusSwitchingProtocols) {
+	if !w.x.Start(http.StatusSwitchingProtocols) {
 		return nil, nil, sess.ErrCommitFailed
 	}
 	return w.ResponseWriter.Hijack()

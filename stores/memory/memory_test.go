@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,9 +75,10 @@ func TestFullStoreGives503(t *testing.T) {
 	}
 	ctx := context.Background()
 	commit := func() error {
-		s, _ := m.Load(ctx, sess.HeaderCarrier{Request: map[string][]string{}, Response: map[string][]string{}})
-		s.Set("k", 1)
-		return m.Commit(ctx, s, 200)
+		x := m.BeginHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		x.Session().Set("k", 1)
+		x.Start(200)
+		return x.Err()
 	}
 	if err := commit(); err != nil {
 		t.Fatal(err)
