@@ -111,6 +111,20 @@ var brokenMounts = map[string]conformance.Mount{
 			})
 		}
 	}, from),
+	// skip-end never calls End: changes made after the response started
+	// are neither saved nor reported.
+	"skip-end": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				x := m.BeginHTTP(w, r)
+				if x.Err() != nil {
+					return
+				}
+				next.ServeHTTP(x.Writer(w), r.WithContext(x.Context()))
+				x.Start(http.StatusOK)
+			})
+		}
+	}, from),
 	// no-context hands the session to its accessor but not through
 	// sess.FromContext.
 	"no-context": conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
@@ -165,6 +179,7 @@ func TestSuiteCatchesBrokenAdapters(t *testing.T) {
 		{"fold-set-cookie", "AppCookiesSurvive", "each Set-Cookie must be its own header line"},
 		{"ignore-load-error", "StoreGetFails", "the handler must not run when the session cannot be loaded"},
 		{"no-context", "ContextAndAccessorAgree", "sess.FromContext"},
+		{"skip-end", "LateChangeSaveFailsIsLogged", "must be logged at level ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.adapter, func(t *testing.T) {

@@ -63,6 +63,7 @@ func allCases() []testCase {
 		accessCases,
 		concurrencyCases,
 		failureCases,
+		lateCases,
 		timeCases,
 	} {
 		all = append(all, group...)
