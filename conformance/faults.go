@@ -9,11 +9,12 @@ import (
 	"time"
 
 	sess "github.com/gosess/sess/core"
+	"github.com/gosess/sess/core/sesstest"
 )
 
 // errInjected is the failure the faulty store injects. Its text must never
 // reach a client.
-var errInjected = errors.New("conformance: injected store failure (backend 10.9.8.7:6379 said NOAUTH)")
+var errInjected = sesstest.ErrDown
 
 // leakMarkers are fragments of errInjected that an error response must not
 // contain.
@@ -55,7 +56,7 @@ type fault struct {
 // what the Manager hands the store and injects failures.
 type faultyStore struct {
 	sess.Store
-	clock *manualClock
+	clock *sesstest.Clock
 
 	mu         sync.Mutex
 	counts     callCounts
@@ -67,7 +68,7 @@ type faultyStore struct {
 	faults     [numOps]*fault
 }
 
-func newFaultyStore(inner sess.Store, clock *manualClock) *faultyStore {
+func newFaultyStore(inner sess.Store, clock *sesstest.Clock) *faultyStore {
 	return &faultyStore{Store: inner, clock: clock, seen: map[string]bool{}}
 }
 

@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"log"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	sess "github.com/gosess/sess/core"
+	"github.com/gosess/sess/core/sesstest"
 )
 
 // Run runs every adapter case against mount. Each case gets a fresh
@@ -79,8 +79,8 @@ type env struct {
 	m     *sess.Manager
 	cfg   sess.Config // as given to sess.New, before defaults
 	store *faultyStore
-	clock *manualClock
-	logs  *logBuffer
+	clock *sesstest.Clock
+	logs  *sesstest.Logs
 	srv   *httptest.Server
 	calls atomic.Int64 // handler invocations
 
@@ -107,8 +107,8 @@ func runCase(t *testing.T, tc testCase, mount Mount, newStore func(*testing.T) s
 		t:     t,
 		tc:    tc,
 		mount: mount,
-		clock: newManualClock(time.Now()),
-		logs:  &logBuffer{},
+		clock: sesstest.NewClock(time.Now()),
+		logs:  &sesstest.Logs{},
 		gates: map[string]*gate{},
 		stash: map[string][]string{},
 	}
@@ -183,7 +183,7 @@ func (e *env) sideServer(cfg sess.Config) *httptest.Server {
 }
 
 func (e *env) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return e.logs.Logger()
 }
 
 // fail reports a broken invariant: what it is, what happened and why it
@@ -310,56 +310,6 @@ func (e *env) keep(key, value string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.stash[key] = append(e.stash[key], value)
-}
-
-// manualClock is the Manager's clock in every case; it only moves when a
-// case advances it.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newManualClock(t time.Time) *manualClock { return &manualClock{now: t} }
-
-// Now returns the clock's time.
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// logBuffer collects a case's log, printed if the case fails.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-const maxLog = 256 << 10
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() < maxLog {
-		b.buf.Write(p)
-	}
-	return len(p), nil
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if b.buf.Len() >= maxLog {
-		s += "\n[log truncated]"
-	}
-	return s
 }
 
 func randomSecret() []byte {

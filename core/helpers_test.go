@@ -1,7 +1,6 @@
 package sess_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,34 +9,19 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	sess "github.com/gosess/sess/core"
+	"github.com/gosess/sess/core/sesstest"
 )
 
 var secret = []byte("test-secret-0123456789-abcdefghijklmnop")
 
-// clock is a fake clock shared by the Manager and the memory store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock returns a fake clock shared by the Manager and the memory store.
+func newClock() *sesstest.Clock {
+	return sesstest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // spyStore counts calls and can inject failures and delays.
@@ -104,31 +88,14 @@ type env struct {
 	m     *sess.Manager
 	mem   *sess.MemoryStore
 	spy   *spyStore
-	clock *clock
-	logs  *syncBuffer
+	clock *sesstest.Clock
+	logs  *sesstest.Logs
 	srv   *httptest.Server
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func newEnv(t *testing.T, cfg sess.Config, h http.HandlerFunc) *env {
 	t.Helper()
-	e := &env{t: t, clock: newClock(), logs: &syncBuffer{}}
+	e := &env{t: t, clock: newClock(), logs: &sesstest.Logs{}}
 	e.mem = sess.NewMemoryStore(sess.MemoryConfig{Now: e.clock.Now})
 	t.Cleanup(func() { e.mem.Close() })
 	e.spy = &spyStore{Store: e.mem}

@@ -67,3 +67,5 @@ func mount(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
 }
 
 func TestConformance(t *testing.T) { conformance.Run(t, mount) }
+
+func FuzzCookieHeader(f *testing.F) { conformance.FuzzCookieHeader(f, mount) }
