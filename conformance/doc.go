@@ -24,26 +24,23 @@
 //
 // # Writing an adapter
 //
-// An adapter binds the core's lifecycle to one framework and holds no
-// session logic of its own:
+// An adapter binds the core's per-request sess.Lifecycle to one framework
+// and holds no session logic of its own (see "Writing an adapter" in the
+// core's package documentation and the README):
 //
-//  1. Before the handler, call Manager.Load with a Carrier over the
-//     request and response headers (sess.HeaderCarrier for frameworks built
-//     on net/http; a copying Carrier for fasthttp). A nil session with a nil
-//     error means a skip header was present: run the handler without a
-//     session. An error means the store failed: do not run the handler,
-//     answer Manager.ErrorResponse the framework's way and set no cookie.
-//  2. Expose the session: in the framework's per-request bag under
-//     Manager.ObjectName, in the request's context.Context with
-//     sess.NewContext, and through a typed accessor From.
-//  3. Call Manager.Commit with the status exactly when the response is about
-//     to start, before its first byte: wrap net/http-style writers with
-//     Manager.NewResponseWriter and call Finish after the handler, or hook
-//     the framework's before-write callback. If the first Commit fails,
-//     answer ErrorResponse instead of the handler's response.
-//  4. Add response headers one line at a time (never fold Set-Cookie lines),
-//     and let the framework's own recovery and error handling run.
-//  5. Write a Mount and an Exchange in the adapter's test and call Run.
+//  1. Before the handler, x := Manager.BeginHTTP(w, r) for frameworks on
+//     net/http writers, or Manager.Begin(ctx, carrier) with a Carrier that
+//     returns the request's header lines as sent (copied, for fasthttp).
+//     x.Skipped(): run the handler without a session. x.Err() != nil: do
+//     not run it; answer x.ErrorResponse() (BeginHTTP already did).
+//  2. Expose x.Session() in the framework's per-request bag under
+//     Manager.ObjectName, in the request context (x.Context(), or
+//     sess.ContextKey() in a bag that backs the framework's context), and
+//     through a typed accessor From.
+//  3. Call x.Start(status) just before the response's first byte (x.Writer
+//     does it for net/http writers), and x.End(status) after the handler;
+//     on false, replace the response with x.ErrorResponse().
+//  4. Write a Mount and an Exchange in the adapter's test and call Run.
 //
 // # Writing a mount
 //
@@ -60,7 +57,8 @@
 //
 //	func (x exchange) Session() *sess.Session       { return sesshttp.From(x.r) }
 //	func (x exchange) Context() context.Context     { return x.r.Context() }
-//	func (x exchange) Bag(string) any               { return nil }
+//	func (x exchange) Bag(string) any               { return nil } // net/http has no bag
+//	func (x exchange) NoBag()                       {}             // ... and says so
 //	func (x exchange) Query(name string) string     { return x.r.URL.Query().Get(name) }
 //	func (x exchange) SetCookie(name, value string) { http.SetCookie(x.w, &http.Cookie{Name: name, Value: value, Path: "/"}) }
 //
@@ -98,6 +96,11 @@
 //	return conformance.RoundTripHandler(func(r *http.Request) (*http.Response, error) {
 //		return app.Test(r, -1)
 //	})
+//
+// The request handed over carries the suite's https URL; to forward it to a
+// plain server of the adapter's own on a loopback port, set r.URL.Scheme to
+// "http" and r.URL.Host to its address and call
+// http.DefaultTransport.RoundTrip(r).
 //
 // A mount must serve every method (HEAD and OPTIONS included) and path,
 // must hand an error returned by the Handler to the framework's own error
