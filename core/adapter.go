@@ -36,12 +36,16 @@ type Lifecycle struct {
 	ctx    context.Context
 	w      http.ResponseWriter // where the error response goes, if the core writes it
 	state  uint8
-	status int
-	err    error
-	resp   ErrorResponse
+	status int32
+	failed *failure // allocated on failure only
 
-	rw     ResponseWriter // the first Writer, allocated with the Session
-	rwUsed bool
+	rw ResponseWriter // the first Writer, allocated with the Session
+}
+
+// failure is what a failed lifecycle answers.
+type failure struct {
+	err  error
+	resp ErrorResponse
 }
 
 const (
@@ -91,12 +95,17 @@ func (m *Manager) begin(ctx context.Context, c Carrier, req, resp http.Header, w
 // Skipped reports whether the request carries one of Config.SkipHeaders:
 // the adapter runs the handler without a session, and Start and End do
 // nothing.
-func (x *Lifecycle) Skipped() bool { return x.s == nil && x.err == nil }
+func (x *Lifecycle) Skipped() bool { return x.s == nil && x.failed == nil }
 
 // Err returns the failure that replaced the response with ErrorResponse:
 // the store failure that made Begin fail (the adapter must not run the
 // handler), or the failed commit of Start or End. It is nil otherwise.
-func (x *Lifecycle) Err() error { return x.err }
+func (x *Lifecycle) Err() error {
+	if x.failed == nil {
+		return nil
+	}
+	return x.failed.err
+}
 
 // Session returns the request's session, or nil if the request was skipped
 // or loading failed.
@@ -132,10 +141,10 @@ func (x *Lifecycle) start(status int, sink http.ResponseWriter) bool {
 		return false
 	}
 	if x.s == nil { // skipped
-		x.state, x.status = lcStarted, status
+		x.state, x.status = lcStarted, int32(status)
 		return true
 	}
-	x.status = status
+	x.status = int32(status)
 	if err := x.m.commit(x.ctx, x.s, status); err != nil {
 		x.fail(err, sink)
 		return false
@@ -147,11 +156,11 @@ func (x *Lifecycle) start(status int, sink http.ResponseWriter) bool {
 // fail records err, logs it and builds its error response, which it writes
 // to sink if not nil.
 func (x *Lifecycle) fail(err error, sink http.ResponseWriter) {
-	x.state, x.err = lcFailed, err
-	x.resp = x.m.ErrorResponse(x.ctx, err)
-	x.status = x.resp.Status
+	r := x.m.ErrorResponse(x.ctx, err)
+	x.state, x.status = lcFailed, int32(r.Status)
+	x.failed = &failure{err: err, resp: r}
 	if sink != nil {
-		writeError(sink, x.resp)
+		writeError(sink, r)
 	}
 }
 
@@ -173,7 +182,7 @@ func (x *Lifecycle) End(status int) bool {
 	if x.s == nil {
 		return true
 	}
-	err := x.m.commit(x.ctx, x.s, x.status)
+	err := x.m.commit(x.ctx, x.s, int(x.status))
 	if err != nil && !errors.Is(err, ErrResponseStarted) { // commit logged those itself
 		x.m.logSession(x.ctx, slog.LevelError, "sess: session changed after the response started; saving the change failed", "",
 			slog.String("event", "late_change_failed"), attrErr(err))
@@ -183,12 +192,17 @@ func (x *Lifecycle) End(status int) bool {
 
 // Status returns the status the response started with (Start's, or the
 // error response's after a failure), or 0 before Start.
-func (x *Lifecycle) Status() int { return x.status }
+func (x *Lifecycle) Status() int { return int(x.status) }
 
 // ErrorResponse returns the response that replaces the handler's after a
 // failure (Err is not nil): its status, content type, headers (see
 // ErrorResponse.Headers) and body, as chosen by Config.ErrorHandler.
-func (x *Lifecycle) ErrorResponse() ErrorResponse { return x.resp }
+func (x *Lifecycle) ErrorResponse() ErrorResponse {
+	if x.failed == nil {
+		return ErrorResponse{}
+	}
+	return x.failed.resp
+}
 
 // ErrorResponse returns what an adapter answers for a failure of its own
 // before the response started (such as fiber refusing Prefork with a

@@ -45,8 +45,7 @@ type ResponseWriter struct {
 // nothing.
 func (x *Lifecycle) Writer(w http.ResponseWriter) *ResponseWriter {
 	x.w = w
-	if x.s != nil && !x.rwUsed {
-		x.rwUsed = true
+	if x.s != nil && x.rw.x == nil {
 		x.rw = ResponseWriter{w: w, x: x}
 		return &x.rw
 	}
