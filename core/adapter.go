@@ -39,7 +39,7 @@ type Lifecycle struct {
 	status int32
 	failed *failure // allocated on failure only
 
-	rw ResponseWriter // the first Writer, allocated with the Session
+	rw responseWriter // the first Writer, allocated with the Session
 }
 
 // failure is what a failed lifecycle answers.

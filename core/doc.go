@@ -46,7 +46,7 @@
 //	for net/http writers); on false answer x.ErrorResponse() instead
 //	after the handler: if !x.End(status) { answer x.ErrorResponse() }
 //
-// Carrier, Manager.Begin, Manager.BeginHTTP, Lifecycle, ResponseWriter,
+// Carrier, Manager.Begin, Manager.BeginHTTP, Lifecycle,
 // Manager.ErrorResponse and ContextKey are this API; the suite in
 // github.com/gosess/sess/conformance checks an adapter built on it.
 package sess

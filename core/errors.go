@@ -32,8 +32,8 @@ var (
 	// because the response had already started and the change needed a new
 	// cookie (a new session, a renewal or a destroy).
 	ErrResponseStarted = errors.New("sess: session changed after the response started")
-	// ErrCommitFailed is returned by ResponseWriter.Write (and Hijack) after
-	// the session could not be committed; the client got an error response
-	// instead.
+	// ErrCommitFailed is returned by the Write and Hijack methods of a
+	// Lifecycle's Writer (and an adapter's writer) after the session could
+	// not be committed; the client got an error response instead.
 	ErrCommitFailed = errors.New("sess: session commit failed; response replaced by an error")
 )

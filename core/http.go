@@ -26,35 +26,44 @@ func (m *Manager) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-// ResponseWriter is the net/http binding of a Lifecycle (see
-// Lifecycle.Writer): it wraps an http.ResponseWriter so that the session is
-// committed exactly when the response starts, on the first WriteHeader
-// (other than 1xx), Write, Flush or Hijack. If the commit fails, the client
-// gets the error response instead of the handler's, no session cookie, and
-// later writes report ErrCommitFailed. Unwrap lets http.ResponseController
-// reach the wrapped writer's optional methods (deadlines,
-// EnableFullDuplex).
-type ResponseWriter struct {
+// Writer returns w wrapped for the handler, the net/http binding of the
+// lifecycle: the wrapper calls Start exactly when the response starts, on
+// the first WriteHeader (other than 1xx), Write, Flush or Hijack (as 101),
+// and from then on a failed commit's error response is written to w: the
+// client gets it instead of the handler's response, without a session
+// cookie, and later writes report ErrCommitFailed. Its Unwrap lets
+// http.ResponseController reach w's optional methods (deadlines,
+// EnableFullDuplex). If w already wraps this lifecycle's writer (a
+// middleware put its own writer around it), Writer returns w unchanged. The
+// first call allocates nothing.
+func (x *Lifecycle) Writer(w http.ResponseWriter) http.ResponseWriter {
+	for u := w; u != nil; {
+		if rw, ok := u.(*responseWriter); ok && rw.x == x {
+			return w
+		}
+		uw, ok := u.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		u = uw.Unwrap()
+	}
+	x.w = w
+	if x.s != nil && x.rw.x == nil {
+		x.rw = responseWriter{w: w, x: x}
+		return &x.rw
+	}
+	return &responseWriter{w: w, x: x}
+}
+
+// responseWriter is the http.ResponseWriter that Writer returns.
+type responseWriter struct {
 	w http.ResponseWriter
 	x *Lifecycle
 }
 
-// Writer returns w wrapped to call Start before the response's first byte;
-// the adapter hands it to the handler in place of w. From then on a failed
-// commit's error response is written to w. The first call allocates
-// nothing.
-func (x *Lifecycle) Writer(w http.ResponseWriter) *ResponseWriter {
-	x.w = w
-	if x.s != nil && x.rw.x == nil {
-		x.rw = ResponseWriter{w: w, x: x}
-		return &x.rw
-	}
-	return &ResponseWriter{w: w, x: x}
-}
-
 // start starts the response with status unless it already started, and
 // reports whether the handler's output may go through.
-func (rw *ResponseWriter) start(status int) bool {
+func (rw *responseWriter) start(status int) bool {
 	return rw.x.start(status, rw.w)
 }
 
@@ -73,7 +82,7 @@ func writeError(w http.ResponseWriter, r ErrorResponse) {
 }
 
 // Header implements http.ResponseWriter.
-func (rw *ResponseWriter) Header() http.Header {
+func (rw *responseWriter) Header() http.Header {
 	if rw.x.state == lcFailed {
 		return http.Header{} // writes to it go nowhere
 	}
@@ -82,7 +91,7 @@ func (rw *ResponseWriter) Header() http.Header {
 
 // WriteHeader implements http.ResponseWriter. Informational (1xx) headers
 // pass through without committing.
-func (rw *ResponseWriter) WriteHeader(code int) {
+func (rw *responseWriter) WriteHeader(code int) {
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		rw.w.WriteHeader(code)
 		return
@@ -98,7 +107,7 @@ func (rw *ResponseWriter) WriteHeader(code int) {
 }
 
 // Write implements http.ResponseWriter.
-func (rw *ResponseWriter) Write(b []byte) (int, error) {
+func (rw *responseWriter) Write(b []byte) (int, error) {
 	if !rw.start(http.StatusOK) {
 		return 0, ErrCommitFailed
 	}
@@ -106,7 +115,7 @@ func (rw *ResponseWriter) Write(b []byte) (int, error) {
 }
 
 // Flush commits the session and flushes the wrapped writer, if it can.
-func (rw *ResponseWriter) Flush() {
+func (rw *responseWriter) Flush() {
 	if rw.start(http.StatusOK) {
 		_ = http.NewResponseController(rw.w).Flush()
 	}
@@ -114,7 +123,7 @@ func (rw *ResponseWriter) Flush() {
 
 // Hijack commits the session (a hijacked connection carries no cookie the
 // session could add later) and hijacks the wrapped connection.
-func (rw *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if !rw.start(http.StatusSwitchingProtocols) {
 		return nil, nil, ErrCommitFailed
 	}
@@ -122,4 +131,4 @@ func (rw *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController.
-func (rw *ResponseWriter) Unwrap() http.ResponseWriter { return rw.w }
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }

@@ -62,8 +62,7 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 			}
 			c.Set(m.ObjectName(), x.Session())
 			c.SetRequest(req.WithContext(x.Context()))
-			rw := x.Writer(res.Writer)
-			res.Writer = rw
+			res.Writer = x.Writer(res.Writer)
 			err := next(c)
 			if err != nil && x.Status() == 0 {
 				// Nothing written yet: echo's HTTPErrorHandler renders err
@@ -71,12 +70,9 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 				// with the error's status before the first byte. A
 				// middleware around this one may have put its own writer
 				// back by then (middleware.Gzip does when nothing was
-				// written); if so, wrap that one instead.
-				res.Before(func() {
-					if !wraps(res.Writer, rw) {
-						res.Writer = x.Writer(res.Writer)
-					}
-				})
+				// written); if so, wrap that one instead (x.Writer leaves a
+				// writer that still wraps ours alone).
+				res.Before(func() { res.Writer = x.Writer(res.Writer) })
 				return err
 			}
 			if !x.End(http.StatusOK) {
@@ -90,21 +86,6 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 			return err
 		}
 	}
-}
-
-// wraps reports whether w is rw or, as far as Unwrap reveals, wraps it.
-func wraps(w http.ResponseWriter, rw *sess.ResponseWriter) bool {
-	for w != nil {
-		if p, ok := w.(*sess.ResponseWriter); ok && p == rw {
-			return true
-		}
-		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			return false
-		}
-		w = u.Unwrap()
-	}
-	return false
 }
 
 // From returns the request's session, or nil if the middleware did not run
