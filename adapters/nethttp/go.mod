@@ -3,7 +3,6 @@ module github.com/gosess/sess/adapters/nethttp
 go 1.25
 
 require (
-	github.com/go-chi/chi/v5 v5.5.0
 	github.com/gosess/sess/conformance v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/core v0.0.0-00010101000000-000000000000
 )

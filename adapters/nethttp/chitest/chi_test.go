@@ -1,4 +1,6 @@
-package sesshttp_test
+// Package chitest runs the conformance suite through a chi router. It is a
+// module of its own so that chi stays out of the adapter's requirements.
+package chitest_test
 
 import (
 	"net/http"
