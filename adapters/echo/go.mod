@@ -3,7 +3,6 @@ module github.com/gosess/sess/adapters/echo
 go 1.25.0
 
 require (
-	github.com/gosess/sess/conformance v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/core v0.0.0-00010101000000-000000000000
 	github.com/labstack/echo/v4 v4.16.0
 )
@@ -22,7 +21,4 @@ require (
 	golang.org/x/time v0.15.0 // indirect
 )
 
-replace (
-	github.com/gosess/sess/conformance => ../../conformance
-	github.com/gosess/sess/core => ../../core
-)
+replace github.com/gosess/sess/core => ../../core

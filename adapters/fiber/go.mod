@@ -4,7 +4,6 @@ go 1.25
 
 require (
 	github.com/gofiber/fiber/v2 v2.52.15
-	github.com/gosess/sess/conformance v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/core v0.0.0-00010101000000-000000000000
 	github.com/valyala/fasthttp v1.51.0
 )
@@ -22,7 +21,4 @@ require (
 	golang.org/x/sys v0.28.0 // indirect
 )
 
-replace (
-	github.com/gosess/sess/conformance => ../../conformance
-	github.com/gosess/sess/core => ../../core
-)
+replace github.com/gosess/sess/core => ../../core

@@ -4,7 +4,6 @@ go 1.25.0
 
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/gosess/sess/conformance v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/core v0.0.0-00010101000000-000000000000
 )
 
@@ -41,7 +40,4 @@ require (
 	google.golang.org/protobuf v1.36.10 // indirect
 )
 
-replace (
-	github.com/gosess/sess/conformance => ../../conformance
-	github.com/gosess/sess/core => ../../core
-)
+replace github.com/gosess/sess/core => ../../core

@@ -1,4 +1,4 @@
-module github.com/gosess/sess/adapters/nethttp/chitest
+module github.com/gosess/sess/adapters/nethttp/suite
 
 go 1.25
 

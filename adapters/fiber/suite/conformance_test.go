@@ -1,4 +1,7 @@
-package sessfiber_test
+// The conformance suite against the fiber adapter, in a module of its own so
+// that the adapter's module requires neither the suite nor test-only
+// dependencies, and neither reaches its users' build lists.
+package suite_test
 
 import (
 	"bufio"

@@ -1,6 +1,4 @@
-// Package chitest runs the conformance suite through a chi router. It is a
-// module of its own so that chi stays out of the adapter's requirements.
-package chitest_test
+package suite_test
 
 import (
 	"net/http"
