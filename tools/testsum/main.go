@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -136,7 +137,7 @@ func (s *summary) report() {
 			for _, k := range g {
 				pkgs[k.pkg] = true
 				if len(names) < 3 {
-					names = append(names, k.test)
+					names = append(names, path.Base(k.pkg)+"."+k.test)
 				}
 			}
 			more := ""

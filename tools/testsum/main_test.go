@@ -44,7 +44,7 @@ func TestSummaryGroupsSkipsByReason(t *testing.T) {
 	for _, want := range []string{
 		"ok  \tp/web\t0.1s\n",
 		"SKIPPED: 3 tests did not run",
-		"- 2 in p/redis: needs Redis at 127.0.0.1:6379 (start one: redis-server)\n    TestA, TestB\n",
+		"- 2 in p/redis: needs Redis at 127.0.0.1:6379 (start one: redis-server)\n    redis.TestA, redis.TestB\n",
 		"- 1 in p/web: chromium not found; install it with: apt-get install -y chromium\n",
 		"\n1 passed, 0 failed, 3 skipped\n",
 	} {
