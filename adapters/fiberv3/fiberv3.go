@@ -41,8 +41,10 @@
 // same bytes and middleware that reads or rewrites the request's cookies
 // first does not change which session is loaded. fasthttp answers 431 to
 // requests whose header block exceeds fiber's Config.ReadBufferSize (4096
-// bytes by default) before any middleware runs; raise it if your users
-// carry many cookies.
+// bytes by default); raise it if your users carry many cookies. For such
+// unparsable requests fiber v3 runs the app's Use middleware, this one
+// included, before its error handler answers: no handler runs, so the
+// session is committed unchanged (at most its idle-timeout refresh).
 //
 // With fiber's encryptcookie middleware, list the session cookie's name in
 // its Except option. The session cookie is already signed (and the session

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -424,5 +425,34 @@ func TestCSRF(t *testing.T) {
 	}
 	if r := send(t, hc, http.MethodPost, base+"/login", csrf.HeaderName, token); r.status != http.StatusForbidden {
 		t.Errorf("POST /login with the token deleted at login: status %d, want 403", r.status)
+	}
+}
+
+// TestOversizedHeader sends a Cookie header larger than fiber's default
+// read buffer. fasthttp cannot parse the request, and fiber v3 then runs
+// the app's Use middleware, the session middleware included, before its
+// error handler: the client gets fiber's 431, and a session that was just
+// saved sends no cookie.
+func TestOversizedHeader(t *testing.T) {
+	m := newManager(t, sess.Config{})
+	app := fiber.New()
+	var ran atomic.Bool
+	app.Use(func(c fiber.Ctx) error {
+		ran.Store(true)
+		return c.Next()
+	}, sessfiberv3.Middleware(m))
+	addRoutes(app)
+	base := "http://" + serve(t, app)
+	hc := client()
+	line := sessionLine(t, send(t, hc, http.MethodPost, base+"/login?user=alice"))
+	c, _, _ := strings.Cut(line, ";")
+	ran.Store(false)
+	r := send(t, &http.Client{Timeout: 30 * time.Second}, http.MethodGet, base+"/whoami",
+		"Cookie", c+"; pad="+strings.Repeat("x", 8<<10))
+	if r.status != http.StatusRequestHeaderFieldsTooLarge || len(r.header.Values("Set-Cookie")) != 0 {
+		t.Errorf("oversized Cookie header: %d, Set-Cookie %q; want 431 without a cookie", r.status, r.header.Values("Set-Cookie"))
+	}
+	if !ran.Load() {
+		t.Error("fiber no longer runs Use middleware for unparsable requests: update the package documentation")
 	}
 }
