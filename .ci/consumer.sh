@@ -13,7 +13,7 @@ export GOWORK=off
 go mod init example.com/consumer >/dev/null 2>&1
 # The replace lines, one per in-repo module reached (the README lists the
 # same set).
-for m in core conformance adapters/nethttp adapters/gin adapters/echo adapters/fiber stores/memory stores/redis; do
+for m in core conformance adapters/nethttp adapters/gin adapters/echo adapters/echov5 adapters/fiber adapters/fiberv3 stores/memory stores/redis; do
 	go mod edit -replace "github.com/gosess/sess/$m=$root/$m"
 	go mod edit -require "github.com/gosess/sess/$m@v0.0.0-00010101000000-000000000000"
 done

@@ -12,14 +12,18 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gofiber/fiber/v2"
+	fiberv3 "github.com/gofiber/fiber/v3"
 	sessecho "github.com/gosess/sess/adapters/echo"
+	sessechov5 "github.com/gosess/sess/adapters/echov5"
 	sessfiber "github.com/gosess/sess/adapters/fiber"
+	sessfiberv3 "github.com/gosess/sess/adapters/fiberv3"
 	sessgin "github.com/gosess/sess/adapters/gin"
 	sesshttp "github.com/gosess/sess/adapters/nethttp"
 	sess "github.com/gosess/sess/core"
 	"github.com/gosess/sess/stores/memory"
 	redisstore "github.com/gosess/sess/stores/redis"
 	"github.com/labstack/echo/v4"
+	echov5 "github.com/labstack/echo/v5"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -32,6 +36,10 @@ func handlers(m *sess.Manager) {
 	e.Use(sessecho.Middleware(m))
 	f := fiber.New()
 	f.Use(sessfiber.Middleware(m))
+	e5 := echov5.New()
+	e5.Use(sessechov5.Middleware(m))
+	f3 := fiberv3.New()
+	f3.Use(sessfiberv3.Middleware(m))
 }
 
 func main() {
