@@ -1,9 +1,14 @@
 # examples/: Debian's Chromium for the browser tests (TestBrowser in
-# examples/{nethttp,gin,echo,fiber}). Idempotent. With CI=true a missing
-# browser fails those tests instead of skipping them. Screenshots after
-# login land in examples/artifacts/ (git-ignored): login.png (net/http),
-# login-gin.png, login-echo.png, login-fiber.png.
+# examples/*). Sourced by .ci/run. Installs only with CI=true or
+# SESS_INSTALL=1 (apt_install decides); otherwise a missing browser makes
+# those tests skip, and the test step lists them as skipped. With CI=true a
+# missing browser fails them. Screenshots after login land in
+# examples/artifacts/ (git-ignored).
 if ! command -v chromium >/dev/null 2>&1; then
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	log "chromium is not installed"
+	apt_install chromium || true
 fi
-command -v chromium >/dev/null 2>&1 || { echo "chromium is not installed" >&2; exit 1; }
+if [ "${CI:-}" = true ] && ! command -v chromium >/dev/null 2>&1; then
+	echo "chromium is not installed" >&2
+	exit 1
+fi

@@ -339,7 +339,7 @@ func TestParseHeaderRejectsCorruption(t *testing.T) {
 
 func TestVerifyDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
-		t.Skip("allocation counts are meaningless under the race detector")
+		t.Skip("allocation counts are meaningless under -race; run without it: cd core && go test -run DoesNotAllocate (.ci/run does)")
 	}
 	s := newSigner("sid", testSecret, nil)
 	long := strings.Repeat("A", 8<<10)

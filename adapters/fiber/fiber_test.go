@@ -544,6 +544,11 @@ func TestRawCookieHeader(t *testing.T) {
 
 // TestRawHeaderShapes sends header blocks app.Test cannot produce, over a
 // real connection: odd name case, folded lines, bare LF line endings.
+//
+// Whether fasthttp accepts a bare LF before the blank line depends on its
+// version (v1.51 does; the newer one fiber v3 brings into the workspace
+// waits for a CRLF), so that shape may also be refused; what must never
+// happen is a 5xx, a hang, or a session for anything but the exact cookie.
 func TestRawHeaderShapes(t *testing.T) {
 	m := newManager(t, sess.Config{})
 	app := newApp(m, fiber.Config{DisableStartupMessage: true})
@@ -553,34 +558,38 @@ func TestRawHeaderShapes(t *testing.T) {
 
 	tests := []struct {
 		name, header, want string
+		mayRefuse          bool // the parser may reject the request
 	}{
-		{"lower case", "cookie: " + c + "\r\n", "user=alice"},
-		{"odd case", "cOOKiE:" + c + "  \r\n", "user=alice"},
-		{"folded", "Cookie: a=1;\r\n " + c + "\r\n", "user=alice"},
-		{"folded tab", "Cookie: a=1;\r\n\t" + c + "\r\n", "user=alice"},
-		{"folded into value", "Cookie: a=1\r\n " + c + "\r\n", "user="},
-		{"bare LF", "Cookie: " + c + "\n", "user=alice"},
-		{"other header folded", "X-Other: a\r\n Cookie: " + c + "\r\n", "user="},
-		{"name with space", "Cookie : " + c + "\r\n", "user="},
-		{"kelvin sign", "Coo\u212aie: " + c + "\r\n", "user="},
+		{"lower case", "cookie: " + c + "\r\n", "user=alice", false},
+		{"odd case", "cOOKiE:" + c + "  \r\n", "user=alice", false},
+		{"folded", "Cookie: a=1;\r\n " + c + "\r\n", "user=alice", false},
+		{"folded tab", "Cookie: a=1;\r\n\t" + c + "\r\n", "user=alice", false},
+		{"folded into value", "Cookie: a=1\r\n " + c + "\r\n", "user=", true},
+		{"bare LF", "Cookie: " + c + "\n", "user=alice", true},
+		{"other header folded", "X-Other: a\r\n Cookie: " + c + "\r\n", "user=", true},
+		{"name with space", "Cookie : " + c + "\r\n", "user=", true},
+		{"kelvin sign", "Coo\u212aie: " + c + "\r\n", "user=", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			status, got := rawRequest(t, addr, "GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"+tt.header+"\r\n")
-			if status == http.StatusInternalServerError {
-				t.Fatalf("status 500")
-			}
-			if status == http.StatusOK && got != tt.want {
+			switch {
+			case status >= 500:
+				t.Fatalf("status %d", status)
+			case status == http.StatusOK && got != tt.want:
 				t.Errorf("body = %q, want %q", got, tt.want)
-			}
-			if status != http.StatusOK && tt.want == "user=alice" {
+			case status != http.StatusOK && !tt.mayRefuse:
 				t.Errorf("status = %d, want 200", status)
 			}
 		})
 	}
 }
 
-// rawRequest writes req to addr and returns the response status and body.
+// rawRequest writes req to addr, closes the connection's sending side (so
+// that a server still waiting for the end of the header block sees EOF
+// instead of waiting for its read timeout), and returns the response status
+// and body, or status 0 if the server closed the connection without
+// answering.
 func rawRequest(t *testing.T, addr, req string) (int, string) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
@@ -588,11 +597,18 @@ func rawRequest(t *testing.T, addr, req string) (int, string) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(time.Minute))
+	// A guard against a server that never answers, not a timing assertion.
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := io.WriteString(conn, req); err != nil {
 		t.Fatal(err)
 	}
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return 0, ""
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,13 +22,19 @@ import (
 // chromiumPath is where Debian's chromium package installs the browser.
 const chromiumPath = "/usr/bin/chromium"
 
-// findChromium returns the Chromium binary. Without one the test is
+// findChromium returns the Chromium binary: env SESS_CHROMIUM if set,
+// else Debian's path, else chromium on PATH. Without one the test is
 // skipped with a one-line hint, except under CI=true, where it fails.
+// (SESS_CHROMIUM=none simulates a machine without a browser.)
 func findChromium(t *testing.T) string {
 	t.Helper()
 	path := chromiumPath
+	env := os.Getenv("SESS_CHROMIUM")
+	if env != "" {
+		path = env
+	}
 	if _, err := os.Stat(path); err != nil {
-		if p, lerr := exec.LookPath("chromium"); lerr == nil {
+		if p, lerr := exec.LookPath("chromium"); lerr == nil && env == "" {
 			path = p
 		} else {
 			const msg = "chromium not found; install it with: apt-get install -y chromium"

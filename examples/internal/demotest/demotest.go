@@ -1,5 +1,5 @@
 // Package demotest tests the example servers over real HTTP and in a real
-// browser. Every example runs the same scenarios, so the four frameworks
+// browser. Every example runs the same scenarios, so the six adapters
 // are held to the same behaviour:
 //
 //	func TestHTTP(t *testing.T) {

@@ -1,0 +1,309 @@
+// Package sessfiberv3 binds sess sessions to fiber v3
+// (github.com/gofiber/fiber/v3). Package sessfiber serves fiber v2.
+//
+//	m, err := sess.New(sess.Config{Secret: secret, Store: store})
+//	...
+//	app := fiber.New()
+//	app.Use(sessfiberv3.Middleware(m))
+//	app.Get("/", func(c fiber.Ctx) error {
+//		s := sessfiberv3.From(c)
+//		n, _ := sess.Get[int](s, "visits")
+//		s.Set("visits", n+1)
+//		return c.SendString("hello")
+//	})
+//
+// Handlers reach the session with From(c), through c.Locals under the
+// Manager's ObjectName ("session" by default), or framework-neutrally with
+// sess.FromContext(c.Context()). A fiber v3 Ctx is itself a
+// context.Context, but its Value method reads Locals, so
+// sess.FromContext(c) finds nothing: pass c.Context().
+//
+// fiber buffers the whole response until the handler chain returns, body
+// streams set with SendStreamWriter included, so the middleware commits the
+// session after the rest of the chain has run, before the first byte is
+// sent. Handlers may change the session until they return. A
+// SendStreamWriter callback runs on its own goroutine, alongside and after
+// the commit: session changes made inside it are not saved. c.End writes
+// the response to the connection at once, before the session is committed:
+// the response carries no session cookie, so do not use it on routes that
+// change the session. If the commit fails, the handler's response (status,
+// headers, cookies and body or body stream) is replaced by the Manager's
+// error response.
+//
+// A handler that returns an error is committed with the status fiber's
+// default error handler gives that error: the Code of a *fiber.Error,
+// otherwise 500, for which nothing is saved unless Config.SaveOnServerError
+// is set. The error itself is returned unchanged to the app's error handler.
+//
+// The session cookie is read from the Cookie header lines exactly as the
+// client sent them (the raw request header block), never from fasthttp's
+// parsed and re-serialised cookies, so every adapter hands the core the
+// same bytes and middleware that reads or rewrites the request's cookies
+// first does not change which session is loaded. fasthttp answers 431 to
+// requests whose header block exceeds fiber's Config.ReadBufferSize (4096
+// bytes by default); raise it if your users carry many cookies. For such
+// unparsable requests fiber v3 runs the app's Use middleware, this one
+// included, before its error handler answers: no handler runs, so the
+// session is committed unchanged (at most its idle-timeout refresh).
+//
+// With fiber's encryptcookie middleware, list the session cookie's name in
+// its Except option. The session cookie is already signed (and the session
+// data never leaves the server); encryptcookie would encrypt the
+// Set-Cookie value the session middleware wrote whenever encryptcookie
+// runs before it in the chain, and the next request, read raw, would then
+// present a cookie that does not verify: a fresh session on every request.
+//
+// fiber's csrf middleware keeps its tokens in its own cookie ("csrf_") and
+// its own Storage (in memory by default), or in fiber's session middleware
+// with its Session option, never in a sess session. Use a shared Storage
+// when running more than one process, and rotate the token when the session
+// changes privilege: call csrf.HandlerFromContext(c).DeleteToken(c) next to
+// s.Renew() on login and s.Destroy() on logout. Order does not matter for
+// the session cookie: csrf's reading and writing of its own cookie leaves
+// the raw Cookie header and the session's Set-Cookie line alone, and a
+// request csrf rejects (403 by default) is committed with that status.
+//
+// The in-memory store (the Manager's default) lives in one process. With
+// fiber's prefork (ListenConfig.EnablePrefork) every child process would
+// keep its own sessions, so a Middleware whose Manager uses a process-local
+// store (sess.ProcessLocal, such as the in-memory store) refuses to serve
+// in a prefork child process (fiber.IsChild): it logs
+// ErrPreforkMemoryStore once at level Error and answers every request with
+// the Manager's error response for it (500 by default). Use a shared store,
+// such as the Redis store, with prefork.
+package sessfiberv3
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/valyala/fasthttp"
+
+	sess "github.com/gosess/sess/core"
+)
+
+// ErrPreforkMemoryStore is the error the middleware reports, and hands to
+// Config.ErrorHandler, when it runs in a fiber prefork child process with a
+// Manager backed by a process-local store such as the in-memory store.
+var ErrPreforkMemoryStore = errors.New("sessfiberv3: the in-memory session store is not shared across fiber prefork processes; use a shared store")
+
+// Middleware returns fiber middleware that loads the session before the
+// rest of the handler chain runs and commits it after the chain returns,
+// before fiber sends the response. A store failure while loading answers
+// with the Manager's error response (503 by default) without running the
+// rest of the chain. In a prefork child process with a process-local store
+// it refuses every request, as the package documentation explains.
+func Middleware(m *sess.Manager) fiber.Handler {
+	var key any = m.ObjectName() // boxed once, not per request
+	pl, ok := m.Store().(sess.ProcessLocal)
+	refuse := ok && pl.ProcessLocal() && fiber.IsChild()
+	var logOnce sync.Once
+	return func(c fiber.Ctx) error {
+		ctx := c.Context()
+		if refuse {
+			logOnce.Do(func() {
+				m.Logger().LogAttrs(ctx, slog.LevelError, "sessfiberv3: refusing requests: this is a fiber prefork child process but the session store is process-local",
+					slog.Any("error", ErrPreforkMemoryStore))
+			})
+			writeError(c, m.ErrorResponse(ctx, ErrPreforkMemoryStore))
+			return nil
+		}
+
+		hc := &carrier{ctx: c.RequestCtx()}
+		// The Session keeps its Carrier; cut the link to the pooled
+		// RequestCtx once the request is over.
+		defer hc.release()
+		x := m.Begin(ctx, hc)
+		switch {
+		case x.Skipped():
+			return c.Next()
+		case x.Err() != nil:
+			writeError(c, x.ErrorResponse())
+			return nil
+		}
+		c.Locals(key, x.Session())
+		c.SetContext(x.Context())
+		herr := c.Next()
+		if !x.End(status(c, herr)) {
+			writeError(c, x.ErrorResponse())
+			return nil
+		}
+		return herr
+	}
+}
+
+// From returns the request's session, or nil if the middleware did not run
+// for this request (it is not installed, or a skip header was present).
+func From(c fiber.Ctx) *sess.Session {
+	s, _ := sess.FromContext(c.Context())
+	return s
+}
+
+// status returns the status the response will be sent with: the handler's,
+// or for a returned error the one fiber's DefaultErrorHandler gives it.
+func status(c fiber.Ctx, err error) int {
+	if err == nil {
+		return c.Response().StatusCode()
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return fe.Code
+	}
+	return fiber.StatusInternalServerError
+}
+
+// writeError replaces whatever the handler put in the response (status,
+// headers, cookies, body or body stream) with r. The Server header and the
+// connection's keep-alive state, which are not the handler's, survive.
+func writeError(c fiber.Ctx, r sess.ErrorResponse) {
+	resp := c.Response()
+	server := bytes.Clone(resp.Header.Server())
+	closeConn := resp.Header.ConnectionClose()
+	resp.Reset()
+	// Reset also clears server-wide settings fasthttp applies per request.
+	cfg := c.App().Config()
+	resp.Header.SetNoDefaultContentType(cfg.DisableDefaultContentType)
+	if cfg.DisableHeaderNormalizing {
+		resp.Header.DisableNormalizing()
+	}
+	if len(server) > 0 {
+		resp.Header.SetServerBytes(server)
+	}
+	if closeConn {
+		resp.Header.SetConnectionClose()
+	}
+	resp.SetStatusCode(r.Status)
+	r.Headers(resp.Header.Set)
+	resp.SetBodyString(r.Body)
+}
+
+// carrier is the sess.Carrier over one fasthttp request. It lives as long
+// as the Session that holds it, so it drops its RequestCtx when the request
+// ends.
+type carrier struct {
+	ctx *fasthttp.RequestCtx
+}
+
+func (h *carrier) release() { h.ctx = nil }
+
+// RequestHeader implements sess.Carrier. It returns copies of the values of
+// every line of the named header exactly as the client sent them, read from
+// the raw request header block: fasthttp's own view of the Cookie header is a
+// re-serialisation of its parsed cookies once anything has read a cookie,
+// which alters or invents bytes. Requests built in memory rather than read
+// from a connection have no raw header block; for them fasthttp's header
+// values are used.
+func (h *carrier) RequestHeader(name string) []string {
+	if h.ctx == nil {
+		return nil
+	}
+	hdr := &h.ctx.Request.Header
+	if raw := hdr.RawHeaders(); len(raw) > 0 {
+		return rawHeaderValues(raw, name)
+	}
+	vals := hdr.PeekAll(name)
+	if len(vals) == 0 {
+		return nil
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// AddResponseHeader implements sess.Carrier. fasthttp's Header.Add keeps
+// every Set-Cookie its own line; fiber's c.Append would fold them with
+// commas and c.Cookie would replace a same-named cookie.
+func (h *carrier) AddResponseHeader(name, value string) {
+	if h.ctx == nil {
+		return
+	}
+	h.ctx.Response.Header.Add(name, value)
+}
+
+// rawHeaderValues returns copies of the values of every line of the header
+// called name in raw, an HTTP/1.x header block, in order. It reads them the
+// way net/textproto (and so net/http) does, so that every adapter hands the
+// core the same strings: names match ASCII case-insensitively, white space
+// around a value is dropped, and obsolete line folding (RFC 9112, section
+// 5.2) joins the lines with a space.
+func rawHeaderValues(raw []byte, name string) []string {
+	var out []string
+	for len(raw) > 0 {
+		var line []byte
+		line, raw = nextLine(raw)
+		if len(line) == 0 {
+			break // end of the header block
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 || !asciiEqualFold(line[:colon], name) {
+			continue
+		}
+		v := trimSpace(line[colon+1:])
+		if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
+			folded := append(make([]byte, 0, 2*len(v)), v...)
+			for len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
+				var cont []byte
+				cont, raw = nextLine(raw)
+				folded = append(append(folded, ' '), trimSpace(cont)...)
+			}
+			v = bytes.TrimLeft(folded, " \t")
+		}
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// nextLine splits b after its first line, dropping the line ending (LF or
+// CRLF).
+func nextLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		line, rest = b, nil
+	} else {
+		line, rest = b[:i], b[i+1:]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, rest
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// asciiEqualFold reports whether b equals s ignoring ASCII case only (no
+// Unicode folding: "\u212a" must not match "k").
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+var _ sess.Carrier = (*carrier)(nil)

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"net/http/httptest"
+
+	"github.com/gosess/sess/examples/internal/demo"
+)
+
+// Example walks through the demo's routes with a cookie jar, as the page's
+// buttons do.
+func Example() {
+	m := demo.ExampleManager()
+	defer m.Close()
+	srv := httptest.NewServer(newServer(m))
+	defer srv.Close()
+	demo.Tour(srv.URL)
+	// Output:
+	// GET /session_test 200 {"test_counter":1}
+	// POST /login?user=alice 200 {"user":"alice"}
+	// GET /whoami 200 {"user":"alice"}
+	// GET /session_test 200 {"test_counter":2}
+	// POST /logout 200 {"ok":true}
+	// GET /whoami 200 {"user":null}
+	// POST /login?user= 400 {"error":"user name is empty"}
+}

@@ -1,0 +1,10 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/gosess/sess/examples/internal/demotest"
+)
+
+// TestExample checks the example end to end: routes, Redis, browser, main.
+func TestExample(t *testing.T) { demotest.All(t, "fiberv3", serve, "login-fiberv3.png") }

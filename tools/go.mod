@@ -1,0 +1,3 @@
+module github.com/gosess/sess/tools
+
+go 1.25
