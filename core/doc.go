@@ -47,6 +47,7 @@
 //	after the handler: if !x.End(status) { answer x.ErrorResponse() }
 //
 // Carrier, Manager.Begin, Manager.BeginHTTP, Lifecycle,
-// Manager.ErrorResponse and ContextKey are this API; the suite in
+// Manager.ErrorResponse, ContextKey and RawHeaderValues (reading a header's
+// lines from a raw header block, for fasthttp-based carriers) are this API; the suite in
 // github.com/gosess/sess/conformance checks an adapter built on it.
 package sess

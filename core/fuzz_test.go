@@ -1,7 +1,10 @@
 package sess
 
 import (
+	"bufio"
 	"errors"
+	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -115,6 +118,44 @@ func FuzzDecodeID(f *testing.F) {
 		wantOK := err == nil && n == 32 && !strings.ContainsAny(id, "\r\n")
 		if ok != wantOK || ok && got != want {
 			t.Fatalf("decodeID(%q) = %x, %v; strict decoder: %x, %v", id, got, ok, want, wantOK)
+		}
+	})
+}
+
+// FuzzRawHeaderValues checks RawHeaderValues against net/textproto, the
+// parser behind net/http: for every header block textproto accepts, both
+// return the same Cookie values, so adapters over raw header blocks
+// (fasthttp) hand the core the same strings as the net/http adapter.
+func FuzzRawHeaderValues(f *testing.F) {
+	for _, s := range []string{
+		"Cookie: a=1\r\n\r\n",
+		"cookie: a=1\r\nCOOKIE:  b=2 \r\n\r\n",
+		"Cookie: a=1;\r\n b=2\r\n\tc=3\r\n\r\n",
+		"Cookie:\r\n x\r\n\r\n",
+		"Cookie: a\r\n \r\n\r\n",
+		"X: y\r\n z\r\nCookie: q\r\n\r\n",
+		"Cookie: a=1\n\n",
+		"Cookie: \"x\"\t\r\n\r\n",
+		"Coo\u212aie: a=1\r\n\r\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, block string) {
+		raw := []byte(block)
+		got := RawHeaderValues(raw, "Cookie")
+		h, err := textproto.NewReader(bufio.NewReader(strings.NewReader(block))).ReadMIMEHeader()
+		if err == nil {
+			if want := h["Cookie"]; !slices.Equal(got, want) {
+				t.Errorf("RawHeaderValues(%q) = %q, textproto = %q", block, got, want)
+			}
+		}
+		// The values are copies: overwriting raw leaves them alone.
+		before := slices.Clone(got)
+		for i := range raw {
+			raw[i] = 'x'
+		}
+		if !slices.Equal(got, before) {
+			t.Errorf("RawHeaderValues(%q) returned strings aliasing its input", block)
 		}
 	})
 }

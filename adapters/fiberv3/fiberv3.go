@@ -202,7 +202,7 @@ func (h *carrier) RequestHeader(name string) []string {
 	}
 	hdr := &h.ctx.Request.Header
 	if raw := hdr.RawHeaders(); len(raw) > 0 {
-		return rawHeaderValues(raw, name)
+		return sess.RawHeaderValues(raw, name)
 	}
 	vals := hdr.PeekAll(name)
 	if len(vals) == 0 {
@@ -223,87 +223,6 @@ func (h *carrier) AddResponseHeader(name, value string) {
 		return
 	}
 	h.ctx.Response.Header.Add(name, value)
-}
-
-// rawHeaderValues returns copies of the values of every line of the header
-// called name in raw, an HTTP/1.x header block, in order. It reads them the
-// way net/textproto (and so net/http) does, so that every adapter hands the
-// core the same strings: names match ASCII case-insensitively, white space
-// around a value is dropped, and obsolete line folding (RFC 9112, section
-// 5.2) joins the lines with a space.
-func rawHeaderValues(raw []byte, name string) []string {
-	var out []string
-	for len(raw) > 0 {
-		var line []byte
-		line, raw = nextLine(raw)
-		if len(line) == 0 {
-			break // end of the header block
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon < 0 || !asciiEqualFold(line[:colon], name) {
-			continue
-		}
-		v := trimSpace(line[colon+1:])
-		if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
-			folded := append(make([]byte, 0, 2*len(v)), v...)
-			for len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
-				var cont []byte
-				cont, raw = nextLine(raw)
-				folded = append(append(folded, ' '), trimSpace(cont)...)
-			}
-			v = bytes.TrimLeft(folded, " \t")
-		}
-		out = append(out, string(v))
-	}
-	return out
-}
-
-// nextLine splits b after its first line, dropping the line ending (LF or
-// CRLF).
-func nextLine(b []byte) (line, rest []byte) {
-	i := bytes.IndexByte(b, '\n')
-	if i < 0 {
-		line, rest = b, nil
-	} else {
-		line, rest = b[:i], b[i+1:]
-	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, rest
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && isSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
-// asciiEqualFold reports whether b equals s ignoring ASCII case only (no
-// Unicode folding: "\u212a" must not match "k").
-func asciiEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		x, y := b[i], s[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 var _ sess.Carrier = (*carrier)(nil)
