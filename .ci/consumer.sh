@@ -11,10 +11,14 @@ cp "$root/.ci/consumer/main.go" "$dir/"
 cd "$dir"
 export GOWORK=off
 go mod init example.com/consumer >/dev/null 2>&1
-# The replace lines, one per in-repo module reached (the README lists the
-# same set).
-for m in core conformance adapters/nethttp adapters/gin adapters/echo adapters/echov5 adapters/fiber adapters/fiberv3 stores/memory stores/redis; do
+# The modules the application imports, each required and replaced; plus
+# replace lines only for conformance, which the Redis store's tests reach
+# (the README lists the same set).
+used="core adapters/nethttp adapters/gin adapters/echo adapters/echov5 adapters/fiber adapters/fiberv3 stores/memory stores/redis"
+for m in $used conformance; do
 	go mod edit -replace "github.com/gosess/sess/$m=$root/$m"
+done
+for m in $used; do
 	go mod edit -require "github.com/gosess/sess/$m@v0.0.0-00010101000000-000000000000"
 done
 go mod tidy
