@@ -12,7 +12,7 @@ var lateCases = []testCase{
 			c := e.newClient()
 			c.must("op", "set", "k", "a", "v", "1")
 			from := len(e.logs.String())
-			e.store.fail(opCAS, errInjected, "")
+			e.store.fail(opWrite, errInjected, "")
 			r := c.do("op", "bodyfirst", "k", "b", "v", "2")
 			e.store.heal()
 			logged := e.logs.String()[from:]

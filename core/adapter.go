@@ -209,8 +209,16 @@ func (x *Lifecycle) ErrorResponse() ErrorResponse {
 // process-local store), as chosen by Config.ErrorHandler, and logs the
 // failure at level Error. Failures of the lifecycle itself come with
 // Lifecycle.ErrorResponse.
+//
+// An unmergeable ErrConflict, which is no store failure, is logged at level
+// Warn with event=conflict.
 func (m *Manager) ErrorResponse(ctx context.Context, err error) ErrorResponse {
-	m.logSession(ctx, slog.LevelError, "sess: session handling failed; answering with an error response", "", attrErr(err))
+	if errors.Is(err, ErrConflict) {
+		m.logSession(ctx, slog.LevelWarn, "sess: a concurrent change of the session could not be merged; answering with an error response", "",
+			slog.String("event", "conflict"), attrErr(err))
+	} else {
+		m.logSession(ctx, slog.LevelError, "sess: session handling failed; answering with an error response", "", attrErr(err))
+	}
 	r := m.cfg.ErrorHandler(ctx, err)
 	if r.Status == 0 {
 		r.Status = 500

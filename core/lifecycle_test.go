@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,7 +113,7 @@ func TestLazy(t *testing.T) {
 	if n := e.mem.Len(); n != 0 {
 		t.Errorf("store holds %d records after requests that never wrote", n)
 	}
-	if n := e.spy.gets.Load() + e.spy.cas.Load(); n != 0 {
+	if n := e.spy.gets.Load() + e.spy.writes.Load(); n != 0 {
 		t.Errorf("%d store calls for cookieless requests that never wrote, want 0", n)
 	}
 }
@@ -205,7 +208,7 @@ func absoluteOf(t *testing.T, e *env, id string) time.Time {
 	if err != nil {
 		t.Fatalf("Get(%s): %v", id[:6], err)
 	}
-	abs, err := sess.AbsoluteDeadline(rec.Data)
+	abs, err := sess.AbsoluteDeadline(rec.Meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,12 +393,12 @@ func TestIdleAndAbsoluteExpiry(t *testing.T) {
 	if r := e.do(c, "GET", "/?op=get&k=a"); r.body != "1 true" {
 		t.Fatalf("at idle-1s: %q, want alive", r.body)
 	}
-	casBefore := e.spy.cas.Load()
+	writesBefore := e.spy.writes.Load()
 	e.clock.Advance(30*time.Minute - time.Second)
 	if r := e.do(c, "GET", "/?op=get&k=a"); r.body != "1 true" {
 		t.Fatalf("read extended the idle deadline: %q, want alive", r.body)
 	}
-	if e.spy.cas.Load() != casBefore {
+	if e.spy.writes.Load() != writesBefore {
 		t.Error("a read-only request rewrote the data; extending the idle deadline must only touch")
 	}
 	if e.spy.touches.Load() == 0 {
@@ -455,10 +458,10 @@ func TestStoreFailures(t *testing.T) {
 	if r := e.do(nil, "GET", "/?op=get&k=a", "Cookie", "sid="+v); r.body != "1 true" {
 		t.Errorf("after recovery: %q, want the session back", r.body)
 	}
-	e.spy.failCAS.Store(true)
+	e.spy.failWrite.Store(true)
 	check("create fails", e.do(nil, "GET", "/?op=set&k=a&v=2"))
 	check("update fails", e.do(nil, "GET", "/?op=set&k=a&v=2", "Cookie", "sid="+v))
-	e.spy.failCAS.Store(false)
+	e.spy.failWrite.Store(false)
 	e.spy.failDelete.Store(true)
 	check("logout delete fails", e.do(nil, "POST", "/?op=destroy", "Cookie", "sid="+v))
 	e.spy.failDelete.Store(false)
@@ -492,18 +495,18 @@ func TestConcurrentDisjointKeysAllSurvive(t *testing.T) {
 func TestLogoutRacingSlowWriterIsNotResurrected(t *testing.T) {
 	e := newEnv(t, sess.Config{}, ops)
 	v := e.do(nil, "GET", "/?op=set&k=a&v=1").sessionValue(t, "sid")
-	e.spy.casDelay = make(chan struct{})
+	e.spy.writeDelay = make(chan struct{})
 	done := make(chan result)
 	go func() { done <- e.do(nil, "GET", "/?op=set&k=x&v=1", "Cookie", "sid="+v) }()
-	// Wait until the writer is blocked in CompareAndSwap, then log out.
-	for e.spy.cas.Load() < 2 {
+	// Wait until the writer is blocked in Update, then log out.
+	for e.spy.writes.Load() < 2 {
 		time.Sleep(time.Millisecond)
 	}
 	logout := e.do(nil, "POST", "/?op=destroy", "Cookie", "sid="+v)
 	if len(logout.cookies) != 1 {
 		t.Fatalf("logout cookies %q", logout.cookies)
 	}
-	close(e.spy.casDelay)
+	close(e.spy.writeDelay)
 	w := <-done
 	if len(w.cookies) != 0 {
 		t.Errorf("the slow writer's response revived the cookie: %q", w.cookies)
@@ -540,14 +543,21 @@ func TestCorruptRecordGivesFreshSession(t *testing.T) {
 	e := newEnv(t, sess.Config{}, ops)
 	v := e.do(nil, "GET", "/?op=set&k=a&v=1").sessionValue(t, "sid")
 	id := idOf(v)
-	for _, data := range [][]byte{{0xff, 1, 2}, {1}, {1, 0x80}, append([]byte{1, 1}, 0x05, 'k', 0xee, 0, 0)} {
-		rec, err := e.mem.Get(context.Background(), id)
-		if err != nil {
-			// Deleted by the previous round: put a record back.
-			if err := e.mem.CompareAndSwap(context.Background(), id, 0, sess.Record{Data: data, Version: 1, Expires: e.clock.Now().Add(time.Hour)}); err != nil {
-				t.Fatal(err)
-			}
-		} else if err := e.mem.CompareAndSwap(context.Background(), id, rec.Version, sess.Record{Data: data, Version: rec.Version + 1, Expires: rec.Expires}); err != nil {
+	rec, err := e.mem.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := rec.Meta
+	for _, bad := range []struct{ meta, entries []byte }{
+		{[]byte{0xff, 1, 2}, nil}, {[]byte{2}, nil}, {[]byte{2, 0x80}, nil},
+		{meta, []byte{0x05, 'k'}},
+		{meta, []byte{0x01, 'k', 0x03, 0xee, 0, 0}},
+		{meta, []byte{0x01, 'k', 0x02, 0x01, 0x05}},
+		{meta, []byte{0x01, 'k', 0x03, 0x01, 0x00, 0x00}},
+	} {
+		data := append(append([]byte(nil), bad.meta...), bad.entries...)
+		_ = e.mem.Delete(context.Background(), id)
+		if err := e.mem.Create(context.Background(), id, sess.Record{Meta: bad.meta, Entries: bad.entries, Expires: e.clock.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		r := e.do(nil, "GET", "/?op=get&k=a", "Cookie", "sid="+v)
@@ -618,5 +628,59 @@ func TestResponseControllerUnwrap(t *testing.T) {
 	r.sessionValue(t, "sid")
 	if _, ok := rw.(interface{ Unwrap() http.ResponseWriter }); !ok {
 		t.Error("the session writer has no Unwrap")
+	}
+}
+
+// busyStore makes every conditional Update fail with ErrConflict, as if the
+// session changed again before each retry of a renewal.
+type busyStore struct {
+	sess.Store
+	conditional atomic.Int64
+}
+
+func (s *busyStore) Update(ctx context.Context, id string, p sess.Patch) error {
+	if p.IfVersion != 0 {
+		s.conditional.Add(1)
+		return sess.ErrConflict
+	}
+	return s.Store.Update(ctx, id, p)
+}
+
+// TestRenewConflictIs409NotOutage: the one conflict the Manager cannot
+// merge (a renewal whose old record changes through every retry) answers
+// 409 with its own log event, leaves no new record and keeps the session.
+func TestRenewConflictIs409NotOutage(t *testing.T) {
+	e := newEnv(t, sess.Config{}, ops)
+	busy := &busyStore{Store: e.mem}
+	m, err := sess.New(sess.Config{Secret: secret, Store: busy, Now: e.clock.Now,
+		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	srv := httptest.NewTLSServer(m.Wrap(http.HandlerFunc(ops)))
+	defer srv.Close()
+	e.srv = srv
+	v := e.do(nil, "GET", "/?op=set&k=a&v=1").sessionValue(t, "sid")
+	before := e.mem.Len()
+	r := e.do(nil, "POST", "/?op=renew&user=u", "Cookie", "sid="+v)
+	if r.status != http.StatusConflict || r.body != "Conflict\n" || len(r.cookies) != 0 {
+		t.Errorf("renewal that kept conflicting: %d %q %q; want 409 \"Conflict\\n\" and no cookie", r.status, r.body, r.cookies)
+	}
+	if n := busy.conditional.Load(); n < 2 {
+		t.Errorf("the renewal tried the conditional delete %d times, want retries", n)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "event=conflict") || strings.Contains(logs, "unavailable") {
+		t.Errorf("log of an unmergeable conflict must carry event=conflict and not report a store outage:\n%s", logs)
+	}
+	if e.mem.Len() != before {
+		t.Errorf("store holds %d records after the failed renewal, want %d (the new record rolled back)", e.mem.Len(), before)
+	}
+	if r := e.do(nil, "GET", "/?op=get&k=a", "Cookie", "sid="+v); r.body != "1 true" {
+		t.Errorf("after a failed renewal the session reads %q, want it unchanged", r.body)
+	}
+	if !errors.Is(fmt.Errorf("x: %w", sess.ErrConflict), sess.ErrConflict) || errors.Is(sess.ErrConflict, sess.ErrStoreUnavailable) {
+		t.Error("ErrConflict must be distinct from ErrStoreUnavailable")
 	}
 }

@@ -63,7 +63,7 @@ func newEnv(t *testing.T, cfg sess.Config) *env {
 
 // failWrites makes every store write fail.
 func (v *env) failWrites() {
-	for _, op := range []sesstest.Op{sesstest.CompareAndSwap, sesstest.Touch, sesstest.Delete} {
+	for _, op := range []sesstest.Op{sesstest.Create, sesstest.Update, sesstest.Touch, sesstest.Delete} {
 		v.store.Fail(op, sesstest.ErrDown)
 	}
 }

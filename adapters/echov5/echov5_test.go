@@ -186,7 +186,7 @@ func TestCommitFailureStatus(t *testing.T) {
 		},
 	}))
 	a.want(a.get("/inc"), http.StatusOK, "1", true)
-	a.store.Fail(sesstest.CompareAndSwap, sesstest.ErrDown)
+	a.store.FailWrites(sesstest.ErrDown)
 	for _, path := range []string{"/inc", "/none", "/inc?fail=409"} {
 		a.want(a.get(path), http.StatusServiceUnavailable, "Service Unavailable\n", false)
 		if got := logged.Load(); got != http.StatusServiceUnavailable {

@@ -468,7 +468,7 @@ func TestStoreFailureOnCommit(t *testing.T) {
 		return fiber.NewError(http.StatusTeapot, "handler error")
 	})
 
-	store.Fail(sesstest.CompareAndSwap, sesstest.ErrDown)
+	store.FailWrites(sesstest.ErrDown)
 	for _, path := range []string{"/string", "/stream", "/error"} {
 		resp := do(t, app, "GET", path)
 		if resp.StatusCode != http.StatusServiceUnavailable {

@@ -384,7 +384,7 @@ func TestStoreFailure(t *testing.T) {
 	})
 	for _, how := range []string{"json", "stream", "abort", "status", "nothing"} {
 		t.Run("commit/"+how, func(t *testing.T) {
-			f.store.Fail(sesstest.CompareAndSwap, sesstest.ErrDown)
+			f.store.FailWrites(sesstest.ErrDown)
 			defer f.store.Heal()
 			check(t, f.do("GET", "/set?how="+how))
 		})

@@ -23,7 +23,7 @@ func Example() {
 	})
 	defer m.Close()
 
-	store.Fail(sesstest.CompareAndSwap, sesstest.ErrDown)
+	store.FailWrites(sesstest.ErrDown)
 	h := m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := sess.FromContext(r.Context())
 		s.Set("k", "v")
@@ -31,6 +31,6 @@ func Example() {
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	fmt.Println(rec.Code, store.Calls(sesstest.CompareAndSwap), strings.Contains(logs.String(), "level=ERROR"))
+	fmt.Println(rec.Code, store.Calls(sesstest.Create), strings.Contains(logs.String(), "level=ERROR"))
 	// Output: 503 1 true
 }

@@ -21,13 +21,14 @@ type Op int
 // The Store methods a FaultStore can fail.
 const (
 	Get Op = iota
-	CompareAndSwap
+	Create
+	Update
 	Touch
 	Delete
 	numOps
 )
 
-var opNames = [numOps]string{"Get", "CompareAndSwap", "Touch", "Delete"}
+var opNames = [numOps]string{"Get", "Create", "Update", "Touch", "Delete"}
 
 // String returns the method's name.
 func (op Op) String() string {
@@ -66,6 +67,13 @@ func (s *FaultStore) Fail(op Op, err error) {
 	s.faults[op] = err
 }
 
+// FailWrites makes every later Create and Update fail with err, as Fail
+// does for each: the writes of new and of existing sessions.
+func (s *FaultStore) FailWrites(err error) {
+	s.Fail(Create, err)
+	s.Fail(Update, err)
+}
+
 // Heal removes every injected failure.
 func (s *FaultStore) Heal() {
 	s.mu.Lock()
@@ -100,12 +108,33 @@ func (s *FaultStore) Get(ctx context.Context, id string) (sess.Record, error) {
 	return s.Store.Get(ctx, id)
 }
 
-// CompareAndSwap implements sess.Store.
-func (s *FaultStore) CompareAndSwap(ctx context.Context, id string, old uint64, rec sess.Record) error {
-	if err := s.enter(ctx, CompareAndSwap); err != nil {
+// GetShared implements sess.SharedGetter, so that a Manager reads through
+// the same fault as Get: with the inner store's GetShared if it has one,
+// else with its Get.
+func (s *FaultStore) GetShared(ctx context.Context, id string) (sess.Record, error) {
+	if err := s.enter(ctx, Get); err != nil {
+		return sess.Record{}, err
+	}
+	if g, ok := s.Store.(sess.SharedGetter); ok {
+		return g.GetShared(ctx, id)
+	}
+	return s.Store.Get(ctx, id)
+}
+
+// Create implements sess.Store.
+func (s *FaultStore) Create(ctx context.Context, id string, rec sess.Record) error {
+	if err := s.enter(ctx, Create); err != nil {
 		return err
 	}
-	return s.Store.CompareAndSwap(ctx, id, old, rec)
+	return s.Store.Create(ctx, id, rec)
+}
+
+// Update implements sess.Store.
+func (s *FaultStore) Update(ctx context.Context, id string, p sess.Patch) error {
+	if err := s.enter(ctx, Update); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, id, p)
 }
 
 // Touch implements sess.Store.

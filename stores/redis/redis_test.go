@@ -162,7 +162,7 @@ func TestRoundTrips(t *testing.T) {
 	// Load the scripts first: on a Redis that has not cached them yet the
 	// first run costs an extra EVALSHA (NOSCRIPT) before the EVAL.
 	ctx := context.Background()
-	for _, s := range []*redis.Script{casScript, touchScript} {
+	for _, s := range []*redis.Script{createScript, patchScript, touchScript} {
 		if err := s.Load(ctx, c).Err(); err != nil {
 			t.Fatalf("loading script: %v", err)
 		}
@@ -250,8 +250,8 @@ func TestOutage(t *testing.T) {
 	if _, err := st.Get(ctx, idOf(cookie)); err == nil || errors.Is(err, sess.ErrNotFound) {
 		t.Errorf("Get during outage: %v, want a store error that is not ErrNotFound", err)
 	}
-	if err := st.CompareAndSwap(ctx, "x", 0, sess.Record{Data: []byte("x"), Version: 1, Expires: time.Now().Add(time.Hour)}); err == nil || errors.Is(err, sess.ErrConflict) {
-		t.Errorf("CompareAndSwap during outage: %v, want a store error", err)
+	if err := st.Create(ctx, "x", sess.Record{Meta: []byte("m"), Expires: time.Now().Add(time.Hour)}); err == nil || errors.Is(err, sess.ErrConflict) {
+		t.Errorf("Create during outage: %v, want a store error", err)
 	}
 
 	p.restore()
@@ -446,8 +446,8 @@ func TestKeysAndValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(h) != 3 || h["v"] != "2" {
-			t.Errorf("hash %q = %q, want fields v=2, d, e", k, h)
+		if len(h) != 4 || h["v"] != "2" {
+			t.Errorf("hash %q = %q, want fields v=2, m, d, e", k, h)
 		}
 		for _, id := range ids {
 			for f, v := range h {
@@ -482,7 +482,7 @@ func TestStaleRecord(t *testing.T) {
 	ctx := context.Background()
 	id := "stale-session-id-0123456789"
 	past := time.Now().Add(-time.Minute).UnixMilli()
-	if err := c.HSet(ctx, st.key(id), "v", "3", "d", "data", "e", past).Err(); err != nil {
+	if err := c.HSet(ctx, st.key(id), "v", "3", "m", "meta", "d", "", "e", past).Err(); err != nil {
 		t.Fatal(err)
 	}
 	c.PExpire(ctx, st.key(id), time.Hour)
@@ -493,14 +493,14 @@ func TestStaleRecord(t *testing.T) {
 		t.Errorf("Touch of a record past its e: %v, want ErrNotFound", err)
 	}
 	exp := time.Now().Add(time.Hour)
-	if err := st.CompareAndSwap(ctx, id, 3, sess.Record{Data: []byte("late"), Version: 4, Expires: exp}); !errors.Is(err, sess.ErrNotFound) {
-		t.Errorf("CompareAndSwap(old=3) of a record past its e: %v, want ErrNotFound", err)
+	if err := st.Update(ctx, id, sess.Patch{IfVersion: 3, Meta: []byte("late"), Expires: exp}); !errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("Update(IfVersion=3) of a record past its e: %v, want ErrNotFound", err)
 	}
-	if err := st.CompareAndSwap(ctx, id, 0, sess.Record{Data: []byte("new"), Version: 1, Expires: exp}); err != nil {
-		t.Errorf("CompareAndSwap(old=0) over a record past its e: %v, want nil", err)
+	if err := st.Create(ctx, id, sess.Record{Meta: []byte("new"), Expires: exp}); err != nil {
+		t.Errorf("Create over a record past its e: %v, want nil", err)
 	}
-	if rec, err := st.Get(ctx, id); err != nil || string(rec.Data) != "new" || rec.Version != 1 {
-		t.Errorf("Get = (%q, version %d), %v; want (\"new\", version 1)", rec.Data, rec.Version, err)
+	if rec, err := st.Get(ctx, id); err != nil || string(rec.Meta) != "new" || rec.Version != 1 {
+		t.Errorf("Get = (%q, version %d), %v; want (\"new\", version 1)", rec.Meta, rec.Version, err)
 	}
 }
 
@@ -513,11 +513,12 @@ func TestForeignRecords(t *testing.T) {
 	exp := time.Now().Add(time.Hour)
 
 	malformed := map[string][]any{
-		"bad-version": {"v", "x", "d", "data", "e", exp.UnixMilli()},
-		"zero":        {"v", "0", "d", "data", "e", exp.UnixMilli()},
-		"no-expiry":   {"v", "1", "d", "data"},
-		"bad-expiry":  {"v", "1", "d", "data", "e", "soon"},
-		"no-data":     {"v", "1", "e", exp.UnixMilli()},
+		"bad-version": {"v", "x", "m", "m", "d", "", "e", exp.UnixMilli()},
+		"zero":        {"v", "0", "m", "m", "d", "", "e", exp.UnixMilli()},
+		"no-expiry":   {"v", "1", "m", "m", "d", ""},
+		"bad-expiry":  {"v", "1", "m", "m", "d", "", "e", "soon"},
+		"no-data":     {"v", "1", "m", "m", "e", exp.UnixMilli()},
+		"no-meta":     {"v", "1", "d", "", "e", exp.UnixMilli()},
 	}
 	for id, fields := range malformed {
 		c.HSet(ctx, st.key(id), fields...)
@@ -532,8 +533,11 @@ func TestForeignRecords(t *testing.T) {
 	if _, err := st.Get(ctx, "string"); err == nil || errors.Is(err, sess.ErrNotFound) {
 		t.Errorf("Get of a string key: %v, want a WRONGTYPE error", err)
 	}
-	if err := st.CompareAndSwap(ctx, "string", 0, sess.Record{Data: []byte("x"), Version: 1, Expires: exp}); err == nil {
-		t.Errorf("CompareAndSwap over a string key: nil, want an error")
+	if err := st.Create(ctx, "string", sess.Record{Meta: []byte("m"), Expires: exp}); err == nil {
+		t.Errorf("Create over a string key: nil, want an error")
+	}
+	if err := st.Update(ctx, "string", sess.Patch{Meta: []byte("m"), Expires: exp}); err == nil {
+		t.Errorf("Update of a string key: nil, want an error")
 	}
 	if v, _ := c.Get(ctx, st.key("string")).Result(); v != "value" {
 		t.Errorf("a foreign key was overwritten: %q", v)
@@ -547,10 +551,11 @@ func TestContextHonoured(t *testing.T) {
 	cancel()
 	exp := time.Now().Add(time.Hour)
 	checks := map[string]error{
-		"Get":            func() error { _, err := st.Get(ctx, "id"); return err }(),
-		"CompareAndSwap": st.CompareAndSwap(ctx, "id", 0, sess.Record{Data: []byte("x"), Version: 1, Expires: exp}),
-		"Touch":          st.Touch(ctx, "id", exp),
-		"Delete":         st.Delete(ctx, "id"),
+		"Get":    func() error { _, err := st.Get(ctx, "id"); return err }(),
+		"Create": st.Create(ctx, "id", sess.Record{Meta: []byte("m"), Expires: exp}),
+		"Update": st.Update(ctx, "id", sess.Patch{Meta: []byte("m"), Expires: exp}),
+		"Touch":  st.Touch(ctx, "id", exp),
+		"Delete": st.Delete(ctx, "id"),
 	}
 	for op, err := range checks {
 		if !errors.Is(err, context.Canceled) {
