@@ -47,7 +47,7 @@ func requireRedis(t testing.TB) {
 	if pingErr == nil {
 		return
 	}
-	msg := fmt.Sprintf("redis not reachable at %s (set SESS_REDIS_ADDR or start one: redis-server --daemonize yes --port 6379 --save '' --appendonly no)", redisAddr())
+	msg := fmt.Sprintf(needsRedisMsg+": no Redis at %s (set SESS_REDIS_ADDR or start one: redis-server --daemonize yes --port 6379 --save '' --appendonly no)", redisAddr())
 	if os.Getenv("SESS_REQUIRE_REDIS") == "1" {
 		t.Fatalf("%s: %v; SESS_REQUIRE_REDIS=1 forbids skipping", msg, pingErr)
 	}

@@ -51,6 +51,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	sess "github.com/gosess/sess/core"
@@ -60,12 +61,30 @@ import (
 // DefaultPrefix is the key prefix used when Config.Prefix is empty.
 const DefaultPrefix = "sess:"
 
+// DefaultMaxAbandoned is the default of Config.MaxAbandoned.
+const DefaultMaxAbandoned = 1000
+
+// ErrOverloaded is returned, wrapped, by a call that the Store refused
+// without sending it because Config.MaxAbandoned earlier calls are still
+// waiting on Redis after their callers gave up. It only happens with a
+// client that does not apply context deadlines itself (see New), typically
+// while Redis hangs. The Manager answers such a request with 503, as for
+// any other store failure.
+var ErrOverloaded = errors.New("redisstore: too many abandoned calls still waiting on Redis")
+
 // Config configures a Store. The zero value means the documented defaults.
 type Config struct {
 	// Prefix is prepended to every key. Use distinct prefixes for
 	// applications that share a Redis database. In Redis Cluster every
 	// session is a single key, so any prefix works. Default: "sess:".
 	Prefix string
+
+	// MaxAbandoned bounds the calls that may still be running on a client
+	// that ignores context deadlines after their callers returned at the
+	// deadline (see New). While that many are pending, further calls fail
+	// at once with ErrOverloaded. It does not apply to a client that
+	// applies context deadlines itself. Default: DefaultMaxAbandoned.
+	MaxAbandoned int
 }
 
 // Store is a sess.Store on Redis. It is safe for concurrent use. Create it
@@ -73,6 +92,11 @@ type Config struct {
 type Store struct {
 	client redis.UniversalClient
 	prefix string
+	// direct is set when the client applies context deadlines to every
+	// step of a command itself, so calls need no guard (see honoursContext).
+	direct       bool
+	maxAbandoned int64
+	abandoned    atomic.Int64 // guarded calls still running after their caller left
 }
 
 var _ sess.Store = (*Store)(nil)
@@ -80,6 +104,20 @@ var _ sess.Store = (*Store)(nil)
 // New returns a Store that keeps sessions through client under cfg.Prefix.
 // It does no I/O. The client stays the caller's: the Store never closes
 // it. New panics if client is nil.
+//
+// Every call returns by the deadline of its context (the Manager's
+// Config.StoreTimeout), whatever the client's options. go-redis applies
+// context deadlines to its network I/O only when ContextTimeoutEnabled is
+// set; otherwise a command to a Redis that hangs blocks for the client's
+// ReadTimeout (5 s by default) and its retries. A *redis.Client (standalone
+// or Sentinel failover) with ContextTimeoutEnabled and no negative
+// ReadTimeout or WriteTimeout is called directly. Any other client (one
+// without ContextTimeoutEnabled, a *redis.ClusterClient, a *redis.Ring, a
+// wrapper) is called from a goroutine the caller stops waiting for at the
+// deadline; the abandoned command finishes or times out on its own, and at
+// most Config.MaxAbandoned such commands may be pending at once. Set
+// ContextTimeoutEnabled on every client: abandoned commands then end at
+// their deadline instead of holding a connection for ReadTimeout.
 func New(client redis.UniversalClient, cfg Config) *Store {
 	if client == nil {
 		panic("redisstore: New called with a nil client")
@@ -87,7 +125,69 @@ func New(client redis.UniversalClient, cfg Config) *Store {
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
-	return &Store{client: client, prefix: cfg.Prefix}
+	if cfg.MaxAbandoned <= 0 {
+		cfg.MaxAbandoned = DefaultMaxAbandoned
+	}
+	return &Store{client: client, prefix: cfg.Prefix, direct: honoursContext(client), maxAbandoned: int64(cfg.MaxAbandoned)}
+}
+
+// honoursContext reports whether every step of a command on c (waiting for
+// a pooled connection, dialling, writing, reading, backing off between
+// retries) ends at the context's deadline. For *redis.Client that holds with
+// ContextTimeoutEnabled, unless a negative timeout (-2) turns socket
+// deadlines off altogether. Cluster and Ring clients also do work under
+// contexts of their own (topology reloads, command metadata), so they are
+// not trusted.
+func honoursContext(c redis.UniversalClient) bool {
+	rc, ok := c.(*redis.Client)
+	if !ok {
+		return false
+	}
+	o := rc.Options()
+	return o.ContextTimeoutEnabled && o.ReadTimeout >= 0 && o.WriteTimeout >= 0
+}
+
+// call runs op on the client so that it returns by the time ctx is done.
+// With a client that honours contexts it is a plain call. Otherwise op runs
+// in a goroutine; if ctx ends first, call returns ctx's error and op is
+// left to finish on its own, counted in s.abandoned. op must not refer to
+// memory the caller may reuse after call returns.
+func call[T any](s *Store, ctx context.Context, op func(context.Context) (T, error)) (T, error) {
+	if s.direct {
+		return op(ctx)
+	}
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	if s.abandoned.Load() >= s.maxAbandoned {
+		return zero, ErrOverloaded
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	// state: 0 running, 1 answered, 2 abandoned by the caller.
+	var state atomic.Int32
+	done := make(chan result, 1)
+	go func() {
+		v, err := op(ctx)
+		done <- result{v, err}
+		if !state.CompareAndSwap(0, 1) {
+			s.abandoned.Add(-1)
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		if state.CompareAndSwap(0, 2) {
+			s.abandoned.Add(1)
+			return zero, ctx.Err()
+		}
+		r := <-done // op finished meanwhile
+		return r.v, r.err
+	}
 }
 
 // key returns the Redis key of a session: the prefix and a hash of the ID,
@@ -159,7 +259,10 @@ return 0
 // Get implements sess.Store with one HMGET. A missing, expired or
 // malformed record gives an error wrapping sess.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (sess.Record, error) {
-	vals, err := s.client.HMGet(ctx, s.key(id), "v", "d", "e").Result()
+	key := s.key(id)
+	vals, err := call(s, ctx, func(ctx context.Context) ([]any, error) {
+		return s.client.HMGet(ctx, key, "v", "d", "e").Result()
+	})
 	if err != nil {
 		return sess.Record{}, wrap("get", err)
 	}
@@ -192,10 +295,18 @@ func (s *Store) CompareAndSwap(ctx context.Context, id string, old uint64, rec s
 	if exp <= now {
 		exp = now // the script deletes instead of storing
 	}
-	// go-redis writes rec.Data to the connection before Run returns and
-	// keeps no reference to it, so the caller may reuse the slice afterwards.
-	res, err := casScript.Run(ctx, s.client, []string{s.key(id)},
-		strconv.FormatUint(old, 10), strconv.FormatUint(old+1, 10), rec.Data, exp, now).Int()
+	// go-redis writes a []byte to the connection before Run returns and
+	// keeps no reference to it, so a direct call may pass rec.Data as is. A
+	// guarded call may outlive CompareAndSwap: it gets a copy.
+	var data any = rec.Data
+	if !s.direct {
+		data = string(rec.Data)
+	}
+	keys := []string{s.key(id)}
+	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
+		return casScript.Run(ctx, s.client, keys,
+			strconv.FormatUint(old, 10), strconv.FormatUint(old+1, 10), data, exp, now).Int()
+	})
 	if err != nil {
 		return wrap("compare-and-swap", err)
 	}
@@ -211,7 +322,10 @@ func (s *Store) Touch(ctx context.Context, id string, expires time.Time) error {
 	if exp <= now {
 		exp = now
 	}
-	res, err := touchScript.Run(ctx, s.client, []string{s.key(id)}, exp, now).Int()
+	keys := []string{s.key(id)}
+	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
+		return touchScript.Run(ctx, s.client, keys, exp, now).Int()
+	})
 	if err != nil {
 		return wrap("touch", err)
 	}
@@ -221,7 +335,10 @@ func (s *Store) Touch(ctx context.Context, id string, expires time.Time) error {
 // Delete implements sess.Store with one DEL. Deleting a missing record is
 // not an error.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if err := s.client.Del(ctx, s.key(id)).Err(); err != nil {
+	key := s.key(id)
+	if _, err := call(s, ctx, func(ctx context.Context) (int64, error) {
+		return s.client.Del(ctx, key).Result()
+	}); err != nil {
 		return wrap("delete", err)
 	}
 	return nil
