@@ -243,7 +243,8 @@ func benchSweep(b *testing.B) {
 	clock.Store(time.Now().UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	// A one-key record as the Manager writes it is about this big.
-	data := []byte("\x01\x80\x80\x80\x80\x80\x80\x01\x0ctest_counter\x05\x01\x02")
+	meta := []byte("\x02\x80\x80\x80\x80\x80\x80\x01")
+	entries := sess.AppendEntry(nil, "test_counter", []byte("\x05\x01\x02"))
 	var busy, idle []time.Duration
 	ids := make([]string, sweepLive)
 	get := func(st *sess.MemoryStore, i int) time.Duration {
@@ -263,7 +264,7 @@ func benchSweep(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := st.CompareAndSwap(ctx, id, 0, sess.Record{Data: data, Version: 1, Expires: now().Add(ttl)}); err != nil {
+			if err := st.Create(ctx, id, sess.Record{Meta: meta, Entries: entries, Expires: now().Add(ttl)}); err != nil {
 				b.Fatal(err)
 			}
 			return id

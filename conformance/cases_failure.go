@@ -59,7 +59,7 @@ var failureCases = []testCase{
 		name: "StoreCreateFails",
 		why:  "if a new session cannot be stored the client must get the error response and no cookie, whichever way the handler writes, or it holds a cookie for a session that does not exist",
 		run: func(e *env) {
-			e.store.fail(opCAS, errInjected, "")
+			e.store.fail(opWrite, errInjected, "")
 			for _, op := range []string{"set", "setnowrite", "stream", "appcookie"} {
 				e.store.reset()
 				r := e.newClient().do("op", op, "k", "a", "v", "1")
@@ -78,7 +78,7 @@ var failureCases = []testCase{
 		run: func(e *env) {
 			c := e.newClient()
 			c.must("op", "set", "k", "a", "v", "1")
-			e.store.fail(opCAS, errInjected, "")
+			e.store.fail(opWrite, errInjected, "")
 			e.wantErrorResponse(c.do("op", "set", "k", "a", "v", "2"), errStoreDown)
 			e.store.heal()
 			e.wantBody(c.do("op", "get", "k", "a"), "1", "a failed update must leave the stored session unchanged")
@@ -106,7 +106,10 @@ var failureCases = []testCase{
 		run: func(e *env) {
 			c := e.newClient()
 			v := e.issued(c.must("op", "set", "k", "a", "v", "1"), "a new session's first write sets its cookie")
+			// The old record goes by a conditional Update (or a Delete):
+			// make both fail for the old ID only.
 			e.store.fail(opDelete, errInjected, idOf(v))
+			e.store.fail(opWrite, errInjected, idOf(v))
 			e.store.reset()
 			r := c.do("op", "renew")
 			e.wantErrorResponse(r, errStoreDown)
@@ -131,7 +134,7 @@ var failureCases = []testCase{
 			e.store.fail(opGet, errInjected, "")
 			e.wantErrorResponse(c.do("op", "get", "k", "a"), errStoreDown)
 			e.store.fail(opGet, nil, "")
-			e.store.fail(opCAS, errInjected, "")
+			e.store.fail(opWrite, errInjected, "")
 			e.wantErrorResponse(e.newClient().do("op", "set", "k", "a", "v", "1"), errStoreDown)
 		},
 	},

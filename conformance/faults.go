@@ -26,22 +26,22 @@ var errHang = errors.New("hang")
 type storeOp int
 
 const (
-	opGet storeOp = iota
-	opCAS
+	opGet   storeOp = iota // Get and GetShared
+	opWrite                // Create and Update
 	opTouch
 	opDelete
 	numOps
 )
 
-var opNames = [numOps]string{"Get", "CompareAndSwap", "Touch", "Delete"}
+var opNames = [numOps]string{"Get", "Create/Update", "Touch", "Delete"}
 
 // callCounts counts store calls per method.
 type callCounts [numOps]int
 
-func (c callCounts) total() int { return c[opGet] + c[opCAS] + c[opTouch] + c[opDelete] }
+func (c callCounts) total() int { return c[opGet] + c[opWrite] + c[opTouch] + c[opDelete] }
 
 func (c callCounts) String() string {
-	return fmt.Sprintf("Get=%d CompareAndSwap=%d Touch=%d Delete=%d", c[opGet], c[opCAS], c[opTouch], c[opDelete])
+	return fmt.Sprintf("Get=%d Create/Update=%d Touch=%d Delete=%d", c[opGet], c[opWrite], c[opTouch], c[opDelete])
 }
 
 // fault is one injected failure: for every call of the method, or only for
@@ -52,7 +52,10 @@ type fault struct {
 }
 
 // faultyStore wraps the case's store: it counts and records calls, checks
-// what the Manager hands the store and injects failures.
+// what the Manager hands the store and injects failures. It offers
+// GetShared (forwarded to the wrapped store's, if it has one) so that the
+// Manager reads through the same path as on the bare store, but not
+// NonBlocking: it can hang, so the Manager must bound its calls.
 type faultyStore struct {
 	sess.Store
 	clock *manualClock
@@ -60,7 +63,7 @@ type faultyStore struct {
 	mu         sync.Mutex
 	counts     callCounts
 	getIDs     []string
-	created    []string        // IDs created by a successful CompareAndSwap with old == 0
+	created    []string        // IDs created by a successful Create
 	noDeadline int             // calls whose context had no deadline
 	seen       map[string]bool // every ID the store was asked about, never reset
 	violations []string
@@ -166,28 +169,55 @@ func (s *faultyStore) Get(ctx context.Context, id string) (sess.Record, error) {
 	return s.Store.Get(ctx, id)
 }
 
-// CompareAndSwap implements sess.Store.
-func (s *faultyStore) CompareAndSwap(ctx context.Context, id string, old uint64, rec sess.Record) error {
-	if err := s.enter(ctx, opCAS, id); err != nil {
+// GetShared implements sess.SharedGetter.
+func (s *faultyStore) GetShared(ctx context.Context, id string) (sess.Record, error) {
+	if err := s.enter(ctx, opGet, id); err != nil {
+		return sess.Record{}, injected(ctx, err)
+	}
+	if sg, ok := s.Store.(sess.SharedGetter); ok {
+		return sg.GetShared(ctx, id)
+	}
+	return s.Store.Get(ctx, id)
+}
+
+// Create implements sess.Store.
+func (s *faultyStore) Create(ctx context.Context, id string, rec sess.Record) error {
+	if err := s.enter(ctx, opWrite, id); err != nil {
 		return injected(ctx, err)
 	}
 	if now := s.clock.Now(); !rec.Expires.After(now) {
 		s.mu.Lock()
-		s.violation("CompareAndSwap stored a record that expires at %v, not after the Manager's now %v", rec.Expires, now)
+		s.violation("Create of a record that expires at %v, not after the Manager's now %v", rec.Expires, now)
 		s.mu.Unlock()
 	}
-	if rec.Version != old+1 {
-		s.mu.Lock()
-		s.violation("CompareAndSwap(old=%d) with record version %d, want %d", old, rec.Version, old+1)
-		s.mu.Unlock()
-	}
-	err := s.Store.CompareAndSwap(ctx, id, old, rec)
-	if err == nil && old == 0 {
+	err := s.Store.Create(ctx, id, rec)
+	if err == nil {
 		s.mu.Lock()
 		s.created = append(s.created, id)
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// Update implements sess.Store.
+func (s *faultyStore) Update(ctx context.Context, id string, p sess.Patch) error {
+	if err := s.enter(ctx, opWrite, id); err != nil {
+		return injected(ctx, err)
+	}
+	// A zero Expires with IfVersion is a conditional delete (a renewal
+	// retiring its old ID); any other patch must keep the record alive.
+	conditionalDelete := p.IfVersion != 0 && p.Expires.IsZero() && !p.Clear && len(p.Set) == 0 && len(p.Delete) == 0
+	if now := s.clock.Now(); !conditionalDelete && !p.Expires.After(now) {
+		s.mu.Lock()
+		s.violation("Update with a patch that expires at %v, not after the Manager's now %v", p.Expires, now)
+		s.mu.Unlock()
+	}
+	if !conditionalDelete && p.MaxSize <= 0 {
+		s.mu.Lock()
+		s.violation("Update with a patch without MaxSize: concurrent commits could push the session past Config.MaxDataSize")
+		s.mu.Unlock()
+	}
+	return s.Store.Update(ctx, id, p)
 }
 
 // Touch implements sess.Store.

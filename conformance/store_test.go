@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -36,12 +37,19 @@ const flawEnv = "SESS_CONFORMANCE_STORE_FLAW"
 // storeFlaws maps each deliberate defect to subtests of RunStore that must
 // catch it on every run.
 var storeFlaws = map[string][]string{
-	"othererror":     {"MissingIsErrNotFound"},
-	"lastwriterwins": {"CreateIfAbsent", "WrongVersionIsConflict", "SwapOnMissingIsNotFound", "DeletedNeverResurrected", "ConcurrentSwapOneWinner"},
-	"resurrect":      {"SwapOnMissingIsNotFound", "DeletedNeverResurrected", "ManagersDestroyNotResurrected"},
-	"noexpiry":       {"TTLHonoured", "PastExpiresDeletes"},
-	"touchnoop":      {"TouchExtends", "TouchMissingIsNotFound"},
-	"aliasing":       {"BuffersNotAliased"},
+	"othererror":       {"MissingIsErrNotFound"},
+	"createoverwrites": {"CreateIfAbsent"},
+	"noversioncheck":   {"IfVersionConflict", "ConcurrentConditionalOneWinner"},
+	"resurrect":        {"UpdateOnMissingIsNotFound", "DeletedNeverResurrected", "ManagersDestroyNotResurrected"},
+	"noexpiry":         {"TTLHonoured", "PastExpiresDeletes"},
+	"touchnoop":        {"TouchExtends", "TouchMissingIsNotFound"},
+	"aliasing":         {"BuffersNotAliased"},
+	"ignoredelete":     {"PatchSemantics"},
+	"nosizecap":        {"MaxSizeAtomic"},
+	// Patches applied as a read-modify-write without atomicity: each
+	// Update reads the record, lets other goroutines run, then writes back
+	// its own merge. Single-threaded cases pass; concurrency loses writes.
+	"nonatomic": {"ConcurrentDisjointUpdates", "MaxSizeAtomic", "ManagersOneSessionManyWriters"},
 }
 
 // TestRunStoreCatchesFlaws runs the suite against deliberately broken
@@ -93,9 +101,9 @@ type flawedStore struct {
 }
 
 type flawedRecord struct {
-	data    []byte
-	version uint64
-	expires time.Time
+	meta, entries []byte
+	version       uint64
+	expires       time.Time
 }
 
 func newFlawedStore(flaw string) *flawedStore {
@@ -124,31 +132,61 @@ func (s *flawedStore) Get(_ context.Context, id string) (sess.Record, error) {
 		}
 		return sess.Record{}, sess.ErrNotFound
 	}
-	return sess.Record{Data: s.copyData(r.data), Version: r.version, Expires: r.expires}, nil
+	return sess.Record{Meta: s.copyData(r.meta), Entries: s.copyData(r.entries), Version: r.version, Expires: r.expires}, nil
 }
 
-func (s *flawedStore) CompareAndSwap(_ context.Context, id string, old uint64, rec sess.Record) error {
+func (s *flawedStore) Create(_ context.Context, id string, rec sess.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, live := s.live(id)
-	if s.flaw != "lastwriterwins" {
-		switch {
-		case old == 0 && live:
-			return sess.ErrConflict
-		case old > 0 && !live && s.flaw != "resurrect":
-			return sess.ErrNotFound
-		case old > 0 && live && r.version != old:
-			return sess.ErrConflict
-		}
+	if _, live := s.live(id); live && s.flaw != "createoverwrites" {
+		return sess.ErrConflict
 	}
 	if s.flaw != "noexpiry" && !time.Now().Before(rec.Expires) {
 		delete(s.m, id)
 		return nil
 	}
-	s.m[id] = flawedRecord{data: s.copyData(rec.Data), version: old + 1, expires: rec.Expires}
+	s.m[id] = flawedRecord{meta: s.copyData(rec.Meta), entries: s.copyData(rec.Entries), version: 1, expires: rec.Expires}
 	return nil
 }
 
+func (s *flawedStore) Update(_ context.Context, id string, p sess.Patch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, live := s.live(id)
+	if s.flaw == "nonatomic" {
+		// Read, release the lock while "computing", write back.
+		s.mu.Unlock()
+		runtime.Gosched()
+		time.Sleep(time.Microsecond)
+		s.mu.Lock()
+	}
+	if !live && s.flaw != "resurrect" {
+		return sess.ErrNotFound
+	}
+	if p.IfVersion != 0 && p.IfVersion != r.version && s.flaw != "noversioncheck" {
+		return sess.ErrConflict
+	}
+	if s.flaw != "noexpiry" && !time.Now().Before(p.Expires) {
+		delete(s.m, id)
+		return nil
+	}
+	if s.flaw == "ignoredelete" {
+		p.Delete = nil
+	}
+	entries, err := sess.ApplyPatch(nil, r.entries, &p)
+	if err != nil {
+		return err
+	}
+	meta := r.meta
+	if p.Meta != nil {
+		meta = s.copyData(p.Meta)
+	}
+	if p.MaxSize > 0 && len(meta)+len(entries) > p.MaxSize && s.flaw != "nosizecap" {
+		return sess.ErrTooLarge
+	}
+	s.m[id] = flawedRecord{meta: meta, entries: entries, version: r.version + 1, expires: p.Expires}
+	return nil
+}
 func (s *flawedStore) Touch(_ context.Context, id string, expires time.Time) error {
 	if s.flaw == "touchnoop" {
 		return nil

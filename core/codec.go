@@ -30,12 +30,13 @@ func (JSONCodec) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 // Unmarshal decodes JSON data into v.
 func (JSONCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
-// The record format. Data = format byte, uvarint absolute deadline (Unix
-// milliseconds), then entries: uvarint key length, key, tag byte, uvarint
-// payload length, payload. Every payload is length-prefixed so a key can be
-// found and skipped without decoding values. Nested values (slices, maps)
-// use the same tag/length/payload framing inside their payload.
-const recordFormat = 1
+// The record format. Meta = format byte, uvarint absolute deadline (Unix
+// milliseconds). Entries follow the store-facing entry encoding (see
+// AppendEntry); each value is a tag byte, a uvarint payload length and the
+// payload, so a key can be found and skipped without decoding values.
+// Nested values (slices, maps) use the same tag/length/payload framing
+// inside their payload.
+const recordFormat = 2
 
 const (
 	tNil byte = iota
@@ -82,40 +83,44 @@ type header struct {
 	absolute int64 // Unix milliseconds
 }
 
-// parseHeader validates the whole record (so later lazy decoding of single
-// values cannot fail on framing) and returns the header and entries.
-func parseHeader(data []byte, limit int) (header, []byte, error) {
+// parseRecord validates a whole record (so later lazy decoding of single
+// values cannot fail on framing) and returns its header.
+func parseRecord(meta, entries []byte, limit int) (header, error) {
 	var h header
-	if len(data) > limit {
-		return h, nil, fmt.Errorf("%w: %d bytes exceeds the %d-byte cap", errCorrupt, len(data), limit)
+	if size := len(meta) + len(entries); size > limit {
+		return h, fmt.Errorf("%w: %d bytes exceeds the %d-byte cap", errCorrupt, size, limit)
 	}
-	if len(data) < 2 || data[0] != recordFormat {
-		return h, nil, fmt.Errorf("%w: unknown format", errCorrupt)
+	if len(meta) < 2 || meta[0] != recordFormat {
+		return h, fmt.Errorf("%w: unknown format", errCorrupt)
 	}
-	abs, n := binary.Uvarint(data[1:])
+	abs, n := binary.Uvarint(meta[1:])
 	if n <= 0 || abs > math.MaxInt64 {
-		return h, nil, fmt.Errorf("%w: bad header", errCorrupt)
+		return h, fmt.Errorf("%w: bad header", errCorrupt)
 	}
 	h.absolute = int64(abs)
-	entries := data[1+n:]
-	rest := entries
-	for len(rest) > 0 {
-		l, n := binary.Uvarint(rest)
-		if n <= 0 || l > uint64(len(rest)-n) {
-			return h, nil, fmt.Errorf("%w: bad key", errCorrupt)
+	for rest := entries; len(rest) > 0; {
+		_, v, r, err := NextEntry(rest)
+		if err != nil {
+			return h, fmt.Errorf("%w: %w", errCorrupt, err)
 		}
-		rest = rest[n+int(l):]
-		var err error
-		var tag byte
-		var payload []byte
-		if tag, payload, rest, err = readValue(rest); err != nil {
-			return h, nil, err
+		rest = r
+		tag, payload, after, err := readValue(v)
+		if err != nil {
+			return h, err
+		}
+		if len(after) != 0 {
+			return h, fmt.Errorf("%w: trailing bytes after a value", errCorrupt)
 		}
 		if err := validateValue(tag, payload, 0); err != nil {
-			return h, nil, err
+			return h, err
 		}
 	}
-	return h, entries, nil
+	return h, nil
+}
+
+// appendMeta appends the Meta of a record with the given absolute deadline.
+func appendMeta(b []byte, absolute int64) []byte {
+	return binary.AppendUvarint(append(b, recordFormat), uint64(absolute))
 }
 
 func readKey(b []byte) (string, []byte, error) {
@@ -124,17 +129,6 @@ func readKey(b []byte) (string, []byte, error) {
 		return "", nil, fmt.Errorf("%w: bad key", errCorrupt)
 	}
 	return string(b[n : n+int(l)]), b[n+int(l):], nil
-}
-
-// keyEquals reports whether the key at the start of b equals key, and
-// returns the rest after the key, without allocating.
-func keyEquals(b []byte, key string) (bool, []byte, bool) {
-	l, n := binary.Uvarint(b)
-	if n <= 0 || l > uint64(len(b)-n) {
-		return false, nil, false
-	}
-	k := b[n : n+int(l)]
-	return string(k) == key, b[n+int(l):], true
 }
 
 func readValue(b []byte) (tag byte, payload, rest []byte, err error) {
@@ -152,22 +146,41 @@ func readValue(b []byte) (tag byte, payload, rest []byte, err error) {
 
 // findEntry returns the tag and payload stored under key in entries.
 func findEntry(entries []byte, key string) (byte, []byte, bool) {
-	rest := entries
-	for len(rest) > 0 {
-		eq, r, ok := keyEquals(rest, key)
-		if !ok {
-			return 0, nil, false
-		}
-		tag, payload, r2, err := readValue(r)
+	for rest := entries; len(rest) > 0; {
+		k, v, r, err := NextEntry(rest)
 		if err != nil {
 			return 0, nil, false
 		}
-		if eq {
-			return tag, payload, true
+		if string(k) == key {
+			tag, payload, _, err := readValue(v)
+			return tag, payload, err == nil
 		}
-		rest = r2
+		rest = r
 	}
 	return 0, nil, false
+}
+
+// appendEntryValue appends an entry for key holding the encoding of v.
+func appendEntryValue(b []byte, key string, v any, codec Codec) ([]byte, error) {
+	b = appendString(b, key)
+	// One byte for the value length, as in appendValue; shifted if longer.
+	start := len(b)
+	b = append(b, 0)
+	b, err := appendValue(b, v, codec, 0)
+	if err != nil {
+		return b, err
+	}
+	vlen := len(b) - start - 1
+	if vlen < 0x80 {
+		b[start] = byte(vlen)
+		return b, nil
+	}
+	var lenBuf [binary.MaxVarintLen64]byte
+	ln := binary.PutUvarint(lenBuf[:], uint64(vlen))
+	b = append(b, lenBuf[:ln-1]...)
+	copy(b[start+ln:], b[start+1:start+1+vlen])
+	copy(b[start:], lenBuf[:ln])
+	return b, nil
 }
 
 func validateValue(tag byte, p []byte, depth int) error {

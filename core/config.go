@@ -128,8 +128,11 @@ type Config struct {
 	// StoreTimeout bounds every store call. Store calls use a context that a
 	// client disconnect does not cancel. Default: 2s.
 	StoreTimeout time.Duration
-	// MaxDataSize caps the encoded size of one session, checked before
-	// storing and before decoding. Default: 64 KiB.
+	// MaxDataSize caps the encoded size of one session (Meta plus Entries,
+	// see Patch), checked before decoding, before creating a record and,
+	// atomically, by the store when it applies a commit's Patch: concurrent
+	// writers can never together push a session over the cap, a commit that
+	// would fails with ErrTooLarge. Default: 64 KiB.
 	MaxDataSize int
 	// SaveOnServerError also saves changes made by a request whose response
 	// status is 5xx. Default: false (a failed request leaves the session as
@@ -150,12 +153,17 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultErrorHandler answers 503 Service Unavailable for store failures and
-// 500 Internal Server Error otherwise, each with a generic plain-text body
-// that reveals nothing about the cause.
+// DefaultErrorHandler answers 503 Service Unavailable for store failures,
+// 409 Conflict (body "Conflict\n") for a concurrent change that could not be
+// merged (ErrConflict: the client may retry the request) and 500 Internal
+// Server Error otherwise, each with a generic plain-text body that reveals
+// nothing about the cause.
 func DefaultErrorHandler(_ context.Context, err error) ErrorResponse {
 	if errors.Is(err, ErrStoreUnavailable) || errors.Is(err, ErrStoreFull) {
 		return ErrorResponse{Status: http.StatusServiceUnavailable, ContentType: "text/plain; charset=utf-8", Body: "Service Unavailable\n"}
+	}
+	if errors.Is(err, ErrConflict) {
+		return ErrorResponse{Status: http.StatusConflict, ContentType: "text/plain; charset=utf-8", Body: "Conflict\n"}
 	}
 	return ErrorResponse{Status: http.StatusInternalServerError, ContentType: "text/plain; charset=utf-8", Body: "Internal Server Error\n"}
 }

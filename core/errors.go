@@ -7,8 +7,12 @@ import "errors"
 var (
 	// ErrNotFound is returned by a Store for a missing or expired record.
 	ErrNotFound = errors.New("sess: session not found")
-	// ErrConflict is returned by Store.CompareAndSwap when the stored version
-	// is not the expected one (or, on create, when the ID is taken).
+	// ErrConflict is returned by Store.Create when a live record holds the
+	// ID, and by Store.Update when a Patch's IfVersion does not match. The
+	// Manager returns it (never wrapped in ErrStoreUnavailable) for the one
+	// conflict it cannot merge: a renewal whose old session kept changing
+	// through every retry. The default ErrorHandler answers 409 Conflict, and
+	// the log entry has event=conflict; it is not a store outage.
 	ErrConflict = errors.New("sess: version conflict")
 	// ErrClosed is returned by a store that has been closed.
 	ErrClosed = errors.New("sess: store closed")
@@ -22,7 +26,8 @@ var (
 	// a concurrent request; the commit is dropped rather than resurrecting it.
 	ErrSessionDeleted = errors.New("sess: session deleted concurrently")
 	// ErrTooLarge reports session data whose encoding exceeds
-	// Config.MaxDataSize.
+	// Config.MaxDataSize. Stores return it from Update when a Patch would
+	// make the record exceed Patch.MaxSize.
 	ErrTooLarge = errors.New("sess: session data too large")
 	// ErrEncode reports a value the session could not encode.
 	ErrEncode = errors.New("sess: cannot encode session value")

@@ -1,6 +1,7 @@
 package sess
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -53,28 +54,36 @@ func FuzzCookieHeader(f *testing.F) {
 // fully, and re-encoding decoded values round-trips.
 func FuzzRecord(f *testing.F) {
 	good := []byte{recordFormat, 1}
-	good = appendString(good, "k")
-	good, _ = appendValue(good, map[string]any{"a": []any{1, "x", true}, "b": 2.5}, JSONCodec{}, 0)
+	good, _ = appendEntryValue(good, "k", map[string]any{"a": []any{1, "x", true}, "b": 2.5}, JSONCodec{})
 	f.Add(good)
-	f.Add([]byte{recordFormat, 1, 1, 'k', tAnys, 0x7f})
+	f.Add([]byte{recordFormat, 1, 1, 'k', 2, tAnys, 0x7f})
 	f.Add([]byte{recordFormat, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
-	deep := []byte{recordFormat, 1, 1, 'k'}
+	deep := []byte{recordFormat, 1, 1, 'k', 80}
 	for range 40 {
 		deep = append(deep, tAnys, 2)
 	}
 	f.Add(deep)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, entries, err := parseHeader(data, 4096)
-		if err != nil {
+		// The input is Meta (format byte and a uvarint) followed by Entries.
+		if len(data) < 2 {
+			return
+		}
+		_, n := binary.Uvarint(data[1:])
+		if n <= 0 {
+			return
+		}
+		meta, entries := data[:1+n], data[1+n:]
+		if _, err := parseRecord(meta, entries, 4096); err != nil {
 			return
 		}
 		rest := entries
 		for len(rest) > 0 {
-			k, r, err := readKey(rest)
+			kb, raw, r2, err := NextEntry(rest)
 			if err != nil {
 				t.Fatalf("validated record failed to re-read: %v", err)
 			}
-			tag, p, r2, err := readValue(r)
+			k := string(kb)
+			tag, p, _, err := readValue(raw)
 			if err != nil {
 				t.Fatalf("validated record failed to re-read value: %v", err)
 			}

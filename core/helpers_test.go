@@ -43,10 +43,10 @@ func (c *clock) Advance(d time.Duration) {
 // spyStore counts calls and can inject failures and delays.
 type spyStore struct {
 	sess.Store
-	gets, cas, touches, deletes  atomic.Int64
-	failGet, failCAS, failDelete atomic.Bool
-	hang                         atomic.Bool
-	casDelay                     chan struct{} // if non-nil, CAS waits on it
+	gets, writes, touches, deletes atomic.Int64
+	failGet, failWrite, failDelete atomic.Bool
+	hang                           atomic.Bool
+	writeDelay                     chan struct{} // if non-nil, Create and Update wait on it
 }
 
 var errBoom = errors.New("backend exploded: secret detail 10.0.0.7")
@@ -70,18 +70,32 @@ func (s *spyStore) Get(ctx context.Context, id string) (sess.Record, error) {
 	return s.Store.Get(ctx, id)
 }
 
-func (s *spyStore) CompareAndSwap(ctx context.Context, id string, old uint64, rec sess.Record) error {
-	s.cas.Add(1)
-	if s.casDelay != nil {
-		<-s.casDelay
+func (s *spyStore) write(ctx context.Context) error {
+	s.writes.Add(1)
+	if s.writeDelay != nil {
+		<-s.writeDelay
 	}
 	if err := s.wait(ctx); err != nil {
 		return err
 	}
-	if s.failCAS.Load() {
+	if s.failWrite.Load() {
 		return errBoom
 	}
-	return s.Store.CompareAndSwap(ctx, id, old, rec)
+	return nil
+}
+
+func (s *spyStore) Create(ctx context.Context, id string, rec sess.Record) error {
+	if err := s.write(ctx); err != nil {
+		return err
+	}
+	return s.Store.Create(ctx, id, rec)
+}
+
+func (s *spyStore) Update(ctx context.Context, id string, p sess.Patch) error {
+	if err := s.write(ctx); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, id, p)
 }
 
 func (s *spyStore) Touch(ctx context.Context, id string, exp time.Time) error {

@@ -110,7 +110,7 @@ func TestLazy(t *testing.T) {
 	if n := e.mem.Len(); n != 0 {
 		t.Errorf("store holds %d records after requests that never wrote", n)
 	}
-	if n := e.spy.gets.Load() + e.spy.cas.Load(); n != 0 {
+	if n := e.spy.gets.Load() + e.spy.writes.Load(); n != 0 {
 		t.Errorf("%d store calls for cookieless requests that never wrote, want 0", n)
 	}
 }
@@ -205,7 +205,7 @@ func absoluteOf(t *testing.T, e *env, id string) time.Time {
 	if err != nil {
 		t.Fatalf("Get(%s): %v", id[:6], err)
 	}
-	abs, err := sess.AbsoluteDeadline(rec.Data)
+	abs, err := sess.AbsoluteDeadline(rec.Meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,12 +390,12 @@ func TestIdleAndAbsoluteExpiry(t *testing.T) {
 	if r := e.do(c, "GET", "/?op=get&k=a"); r.body != "1 true" {
 		t.Fatalf("at idle-1s: %q, want alive", r.body)
 	}
-	casBefore := e.spy.cas.Load()
+	writesBefore := e.spy.writes.Load()
 	e.clock.Advance(30*time.Minute - time.Second)
 	if r := e.do(c, "GET", "/?op=get&k=a"); r.body != "1 true" {
 		t.Fatalf("read extended the idle deadline: %q, want alive", r.body)
 	}
-	if e.spy.cas.Load() != casBefore {
+	if e.spy.writes.Load() != writesBefore {
 		t.Error("a read-only request rewrote the data; extending the idle deadline must only touch")
 	}
 	if e.spy.touches.Load() == 0 {
@@ -455,10 +455,10 @@ func TestStoreFailures(t *testing.T) {
 	if r := e.do(nil, "GET", "/?op=get&k=a", "Cookie", "sid="+v); r.body != "1 true" {
 		t.Errorf("after recovery: %q, want the session back", r.body)
 	}
-	e.spy.failCAS.Store(true)
+	e.spy.failWrite.Store(true)
 	check("create fails", e.do(nil, "GET", "/?op=set&k=a&v=2"))
 	check("update fails", e.do(nil, "GET", "/?op=set&k=a&v=2", "Cookie", "sid="+v))
-	e.spy.failCAS.Store(false)
+	e.spy.failWrite.Store(false)
 	e.spy.failDelete.Store(true)
 	check("logout delete fails", e.do(nil, "POST", "/?op=destroy", "Cookie", "sid="+v))
 	e.spy.failDelete.Store(false)
@@ -492,18 +492,18 @@ func TestConcurrentDisjointKeysAllSurvive(t *testing.T) {
 func TestLogoutRacingSlowWriterIsNotResurrected(t *testing.T) {
 	e := newEnv(t, sess.Config{}, ops)
 	v := e.do(nil, "GET", "/?op=set&k=a&v=1").sessionValue(t, "sid")
-	e.spy.casDelay = make(chan struct{})
+	e.spy.writeDelay = make(chan struct{})
 	done := make(chan result)
 	go func() { done <- e.do(nil, "GET", "/?op=set&k=x&v=1", "Cookie", "sid="+v) }()
-	// Wait until the writer is blocked in CompareAndSwap, then log out.
-	for e.spy.cas.Load() < 2 {
+	// Wait until the writer is blocked in Update, then log out.
+	for e.spy.writes.Load() < 2 {
 		time.Sleep(time.Millisecond)
 	}
 	logout := e.do(nil, "POST", "/?op=destroy", "Cookie", "sid="+v)
 	if len(logout.cookies) != 1 {
 		t.Fatalf("logout cookies %q", logout.cookies)
 	}
-	close(e.spy.casDelay)
+	close(e.spy.writeDelay)
 	w := <-done
 	if len(w.cookies) != 0 {
 		t.Errorf("the slow writer's response revived the cookie: %q", w.cookies)
@@ -540,14 +540,21 @@ func TestCorruptRecordGivesFreshSession(t *testing.T) {
 	e := newEnv(t, sess.Config{}, ops)
 	v := e.do(nil, "GET", "/?op=set&k=a&v=1").sessionValue(t, "sid")
 	id := idOf(v)
-	for _, data := range [][]byte{{0xff, 1, 2}, {1}, {1, 0x80}, append([]byte{1, 1}, 0x05, 'k', 0xee, 0, 0)} {
-		rec, err := e.mem.Get(context.Background(), id)
-		if err != nil {
-			// Deleted by the previous round: put a record back.
-			if err := e.mem.CompareAndSwap(context.Background(), id, 0, sess.Record{Data: data, Version: 1, Expires: e.clock.Now().Add(time.Hour)}); err != nil {
-				t.Fatal(err)
-			}
-		} else if err := e.mem.CompareAndSwap(context.Background(), id, rec.Version, sess.Record{Data: data, Version: rec.Version + 1, Expires: rec.Expires}); err != nil {
+	rec, err := e.mem.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := rec.Meta
+	for _, bad := range []struct{ meta, entries []byte }{
+		{[]byte{0xff, 1, 2}, nil}, {[]byte{2}, nil}, {[]byte{2, 0x80}, nil},
+		{meta, []byte{0x05, 'k'}},
+		{meta, []byte{0x01, 'k', 0x03, 0xee, 0, 0}},
+		{meta, []byte{0x01, 'k', 0x02, 0x01, 0x05}},
+		{meta, []byte{0x01, 'k', 0x03, 0x01, 0x00, 0x00}},
+	} {
+		data := append(append([]byte(nil), bad.meta...), bad.entries...)
+		_ = e.mem.Delete(context.Background(), id)
+		if err := e.mem.Create(context.Background(), id, sess.Record{Meta: bad.meta, Entries: bad.entries, Expires: e.clock.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		r := e.do(nil, "GET", "/?op=get&k=a", "Cookie", "sid="+v)

@@ -2,18 +2,18 @@ package sess
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"time"
 )
 
 const (
-	maxCASRetries    = 16
 	maxCreateRetries = 3
+	// maxRenewRetries bounds how often a renewal re-reads the old record
+	// because a concurrent request changed it meanwhile.
+	maxRenewRetries = 8
 )
 
 // Manager runs the session lifecycle for one cookie name. It is immutable
@@ -26,14 +26,11 @@ type Manager struct {
 	cookies  *cookieWriter
 	store    Store
 	owned    *MemoryStore // the default store, closed by Close
-	local    bool         // store never blocks: no per-call timeout context
-	shared   *MemoryStore // the store, if it is a bare MemoryStore: copy-free paths
+	local    bool         // the store is NonBlocking: no per-call timeout context
+	shared   SharedGetter // the store's SharedGetter capability, if any
 	touchMin time.Duration
 	// builtinIDs: GenerateID is RandomID, whose output needs no check.
 	builtinIDs bool
-	// realClock: Now is time.Now, so its readings can be shared with a
-	// memory store that also runs on time.Now.
-	realClock bool
 }
 
 // New validates cfg and returns a Manager. Every validation failure wraps
@@ -53,14 +50,11 @@ func New(cfg Config) (*Manager, error) {
 		m.owned = NewMemoryStore(MemoryConfig{})
 		m.store = m.owned
 	}
-	_, m.local = m.store.(interface{ nonBlocking() })
-	// Only the memory store itself: a wrapper that embeds one (to inject
-	// faults, to count calls) must see every call.
-	if ms, ok := m.store.(*MemoryStore); ok {
-		m.shared = ms
+	if nb, ok := m.store.(NonBlocking); ok && nb.NonBlocking() {
+		m.local = true
 	}
+	m.shared, _ = m.store.(SharedGetter)
 	m.builtinIDs = cfg.GenerateID == nil
-	m.realClock = cfg.Now == nil
 	if c.IdleTimeout > 0 {
 		m.touchMin = max(c.IdleTimeout/100, time.Second)
 	}
@@ -93,7 +87,12 @@ func (m *Manager) Logger() *slog.Logger { return m.cfg.Logger }
 // fails before the response started, as chosen by Config.ErrorHandler, and
 // logs the failure at level Error.
 func (m *Manager) ErrorResponse(ctx context.Context, err error) ErrorResponse {
-	m.logSession(ctx, slog.LevelError, "sess: session handling failed; answering with an error response", "", attrErr(err))
+	if errors.Is(err, ErrConflict) {
+		m.logSession(ctx, slog.LevelWarn, "sess: a concurrent change of the session could not be merged; answering with an error response", "",
+			slog.String("event", "conflict"), attrErr(err))
+	} else {
+		m.logSession(ctx, slog.LevelError, "sess: session handling failed; answering with an error response", "", attrErr(err))
+	}
 	r := m.cfg.ErrorHandler(ctx, err)
 	if r.Status == 0 {
 		r.Status = 500
@@ -102,15 +101,6 @@ func (m *Manager) ErrorResponse(ctx context.Context, err error) ErrorResponse {
 }
 
 func (m *Manager) now() time.Time { return m.cfg.Now() }
-
-// realNow passes a clock reading on to the memory store only if it came
-// from time.Now; a zero time makes the store read its own clock.
-func (m *Manager) realNow(now time.Time) time.Time {
-	if m.realClock {
-		return now
-	}
-	return time.Time{}
-}
 
 func (m *Manager) newID() (string, error) {
 	id, err := m.cfg.GenerateID()
@@ -131,15 +121,6 @@ func (m *Manager) logSession(ctx context.Context, level slog.Level, msg, id stri
 		attrs = append(attrs, slog.String("session", m.signer.hashID(id)))
 	}
 	m.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
-}
-
-// cas stores rec; the Manager never touches rec.Data afterwards. now is
-// the Manager's reading of the clock.
-func (m *Manager) cas(ctx context.Context, id string, old uint64, rec Record, now time.Time) error {
-	if m.shared != nil {
-		return m.shared.casOwned(ctx, id, old, rec, m.realNow(now))
-	}
-	return m.store.CompareAndSwap(ctx, id, old, rec)
 }
 
 // storeCtx gives a store call its own deadline, detached from the request's
@@ -177,11 +158,10 @@ func (m *Manager) Skip(c Carrier) bool {
 
 // loaded is one verified cookie's record, parsed.
 type loaded struct {
-	id      string
-	key     int
-	rec     Record
-	hdr     header
-	entries []byte
+	id  string
+	key int
+	rec Record
+	hdr header
 }
 
 // Load reads the session for a request. It returns a nil Session and a nil
@@ -257,7 +237,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	}
 	s.id, s.stored, s.isNew = found.id, true, false
 	s.version, s.expires = found.rec.Version, found.rec.Expires
-	s.entries, s.absolute = found.entries, found.hdr.absolute
+	s.entries, s.absolute = found.rec.Entries, found.hdr.absolute
 	s.resign = found.key > 0
 	return s, nil
 }
@@ -265,15 +245,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 // loadID fetches and checks one verified ID. It reports false for a session
 // that does not exist (any more), and an error only for store failures.
 func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time) (loaded, bool, error) {
-	sctx, cancel := m.storeCtx(ctx)
-	var rec Record
-	var err error
-	if m.shared != nil {
-		rec, err = m.shared.getShared(sctx, id, m.realNow(now))
-	} else {
-		rec, err = m.store.Get(sctx, id)
-	}
-	cancel()
+	rec, err := m.get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		m.logSession(ctx, slog.LevelDebug, "sess: signed session ID not in store; starting a new session", id, slog.String("event", "unknown_session"))
 		return loaded{}, false, nil
@@ -285,7 +257,7 @@ func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time)
 		m.dropRecord(ctx, id, "expired")
 		return loaded{}, false, nil
 	}
-	hdr, entries, err := parseHeader(rec.Data, m.cfg.MaxDataSize)
+	hdr, err := parseRecord(rec.Meta, rec.Entries, m.cfg.MaxDataSize)
 	if err != nil {
 		m.logSession(ctx, slog.LevelWarn, "sess: corrupt session record deleted", id,
 			slog.String("event", "corrupt_record"), slog.Any("error", err))
@@ -296,7 +268,17 @@ func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time)
 		m.dropRecord(ctx, id, "absolute deadline passed")
 		return loaded{}, false, nil
 	}
-	return loaded{id: id, key: key, rec: rec, hdr: hdr, entries: entries}, true, nil
+	return loaded{id: id, key: key, rec: rec, hdr: hdr}, true, nil
+}
+
+// get reads a record, without a copy if the store offers SharedGetter.
+func (m *Manager) get(ctx context.Context, id string) (Record, error) {
+	sctx, cancel := m.storeCtx(ctx)
+	defer cancel()
+	if m.shared != nil {
+		return m.shared.GetShared(sctx, id)
+	}
+	return m.store.Get(sctx, id)
 }
 
 func (m *Manager) dropRecord(ctx context.Context, id, why string) {
@@ -362,6 +344,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session, status int) error {
 	now := m.now()
 	created := false
 	if s.dirty {
+		wasStored := s.stored
 		ok, err := m.write(ctx, s, now)
 		if err != nil {
 			return err
@@ -370,7 +353,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session, status int) error {
 			s.discardLocked()
 			return nil
 		}
-		created = s.version == 1
+		created = !wasStored
 	} else if s.stored && m.touchMin > 0 && len(s.oldIDs) == 0 {
 		m.touch(ctx, s, now)
 	}
@@ -422,49 +405,80 @@ func (m *Manager) expiry(now time.Time, absolute int64) time.Time {
 	return abs
 }
 
-// build encodes the session: header, the stored entries the request did
-// not change (copied verbatim, never decoded), then the changed keys.
-func (m *Manager) build(s *Session, entries []byte, absolute int64) ([]byte, error) {
-	b := make([]byte, 0, 16+len(entries)+16*len(s.changes))
-	b = append(b, recordFormat)
-	b = binary.AppendUvarint(b, uint64(absolute))
+// appendEntries appends the session's full entries to b: base (the stored
+// entries, unless the request cleared them) without the keys the request
+// changed, copied verbatim and never decoded, then the changed keys.
+func (m *Manager) appendEntries(b []byte, s *Session, base []byte) ([]byte, error) {
 	if !s.cleared {
-		rest := entries
-		for len(rest) > 0 {
-			l, n := binary.Uvarint(rest)
-			if n <= 0 || l > uint64(len(rest)-n) {
-				return nil, errCorrupt
-			}
-			key := rest[n : n+int(l)]
-			_, _, after, err := readValue(rest[n+int(l):])
+		for rest := base; len(rest) > 0; {
+			k, _, r, err := NextEntry(rest)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 			}
-			if s.findChange(string(key)) < 0 {
-				b = append(b, rest[:len(rest)-len(after)]...)
+			if s.findChange(string(k)) < 0 {
+				b = append(b, rest[:len(rest)-len(r)]...)
 			}
-			rest = after
+			rest = r
 		}
 	}
 	for _, c := range s.changes {
 		if c.del {
 			continue
 		}
-		b = appendString(b, c.key)
 		var err error
-		if b, err = appendValue(b, c.val, m.cfg.Codec, 0); err != nil {
+		if b, err = appendEntryValue(b, c.key, c.val, m.cfg.Codec); err != nil {
 			return nil, err
 		}
-	}
-	if len(b) > m.cfg.MaxDataSize {
-		return nil, fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, len(b), m.cfg.MaxDataSize)
 	}
 	return b, nil
 }
 
-// write persists a dirty session with compare-and-swap. On a version
-// conflict it reloads the record and re-applies only this request's
-// changes. It returns false if the session turned out to be gone.
+// patch builds the Patch of the changes not yet committed. Encoded values
+// go to the session's inline buffer when they fit.
+func (m *Manager) patch(s *Session, exp time.Time) (Patch, error) {
+	p := Patch{Clear: s.cleared && !s.clearSent, Expires: exp, MaxSize: m.cfg.MaxDataSize}
+	vals := s.valBuf[:0]
+	sets := 0
+	for i := range s.changes {
+		c := &s.changes[i]
+		if c.sent {
+			continue
+		}
+		if c.del {
+			p.Delete = append(p.Delete, c.key)
+			continue
+		}
+		var err error
+		if vals, err = appendValue(vals, c.val, m.cfg.Codec, 0); err != nil {
+			return p, err
+		}
+		c.end = len(vals)
+		sets++
+	}
+	if sets <= len(s.setBuf) {
+		p.Set = s.setBuf[:0]
+	} else {
+		p.Set = make([]Entry, 0, sets)
+	}
+	start := 0
+	for i := range s.changes {
+		c := &s.changes[i]
+		if c.sent || c.del {
+			continue
+		}
+		p.Set = append(p.Set, Entry{Key: c.key, Value: vals[start:c.end:c.end]})
+		start = c.end
+	}
+	return p, nil
+}
+
+// errGone reports, inside write, that the session was ended concurrently.
+var errGone = errors.New("sess: session ended concurrently")
+
+// write persists a dirty session: an Update with only this request's
+// changes for a stored session, a Create for a new session or a renewed
+// ID. It returns false if the session turned out to be gone (destroyed
+// concurrently or past its absolute deadline); its changes are dropped.
 func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, error) {
 	if s.absolute == 0 {
 		s.absolute = now.Add(m.cfg.AbsoluteTimeout).UnixMilli()
@@ -472,85 +486,164 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, e
 	if now.UnixMilli() >= s.absolute {
 		return false, nil
 	}
-	entries := s.entries
+	exp := m.expiry(now, s.absolute)
+	if s.stored {
+		return m.update(ctx, s, exp)
+	}
+	return m.create(ctx, s, exp)
+}
+
+func (m *Manager) update(ctx context.Context, s *Session, exp time.Time) (bool, error) {
+	p, err := m.patch(s, exp)
+	if err != nil {
+		s.discardLocked()
+		return false, err
+	}
+	sctx, cancel := m.storeCtx(ctx)
+	err = m.store.Update(sctx, s.id, p)
+	cancel()
+	switch {
+	case err == nil:
+		s.sentLocked()
+		s.expires = exp
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		m.logDeleted(ctx, s.id)
+		s.stored = false
+		return false, nil
+	case errors.Is(err, ErrTooLarge):
+		s.discardLocked()
+		return false, fmt.Errorf("sess: commit: %w", err)
+	default:
+		s.discardLocked()
+		return false, storeErr("update", err)
+	}
+}
+
+func (m *Manager) logDeleted(ctx context.Context, id string) {
+	m.logSession(ctx, slog.LevelInfo, "sess: session was destroyed by a concurrent request; changes dropped", id,
+		slog.String("event", "session_deleted"))
+}
+
+func (m *Manager) tooLarge(size int) error {
+	return fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, size, m.cfg.MaxDataSize)
+}
+
+func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, error) {
+	meta := appendMeta(s.metaBuf[:0], s.absolute)
+	entries, err := m.appendEntries(s.entBuf[:0], s, s.entries)
+	if err == nil && len(meta)+len(entries) > m.cfg.MaxDataSize {
+		err = m.tooLarge(len(meta) + len(entries))
+	}
+	if err == nil && s.id == "" {
+		s.id, err = m.newID()
+	}
+	if err != nil {
+		s.discardLocked()
+		return false, err
+	}
 	for attempt := 0; ; attempt++ {
-		data, err := m.build(s, entries, s.absolute)
-		if err != nil {
-			s.discardLocked()
-			return false, err
+		sctx, cancel := m.storeCtx(ctx)
+		err = m.store.Create(sctx, s.id, Record{Meta: meta, Entries: entries, Expires: exp})
+		cancel()
+		if err == nil {
+			break
 		}
-		exp := m.expiry(now, s.absolute)
-		if !s.stored {
-			// A new record: a new session or a renewed ID.
-			if s.id == "" {
+		if errors.Is(err, ErrConflict) {
+			m.logSession(ctx, slog.LevelWarn, "sess: new session ID collided with a live one; drawing another", "", slog.String("event", "id_collision"))
+			if attempt < maxCreateRetries {
 				if s.id, err = m.newID(); err != nil {
 					s.discardLocked()
 					return false, err
 				}
-			}
-			sctx, cancel := m.storeCtx(ctx)
-			err = m.cas(sctx, s.id, 0, Record{Data: data, Version: 1, Expires: exp}, now)
-			cancel()
-			if errors.Is(err, ErrConflict) && attempt < maxCreateRetries {
-				m.logSession(ctx, slog.LevelWarn, "sess: new session ID collided with a live one; drawing another", "", slog.String("event", "id_collision"))
-				s.id = ""
-				if s.renewed {
-					if s.id, err = m.newID(); err != nil {
-						s.discardLocked()
-						return false, err
-					}
-				}
 				continue
 			}
-			if err != nil {
-				if s.renewed || len(s.oldIDs) == 0 {
-					s.id = ""
-				}
-				s.discardLocked()
-				return false, storeErr("create", err)
-			}
-			s.stored, s.version, s.isNew = true, 1, s.isNew && !s.renewed
+			// Not a store outage, nor a conflict of writers: the ID
+			// generator keeps repeating live IDs.
+			err = fmt.Errorf("sess: GenerateID returned %d IDs in a row that live sessions already hold", attempt+1)
 		} else {
-			sctx, cancel := m.storeCtx(ctx)
-			err = m.cas(sctx, s.id, s.version, Record{Data: data, Version: s.version + 1, Expires: exp}, now)
-			cancel()
-			switch {
-			case err == nil:
-				s.version++
-			case errors.Is(err, ErrNotFound):
-				m.logSession(ctx, slog.LevelInfo, "sess: session was destroyed by a concurrent request; changes dropped", s.id,
-					slog.String("event", "session_deleted"))
-				s.stored = false
-				return false, nil
-			case errors.Is(err, ErrConflict) && attempt < maxCASRetries:
-				l, ok, lerr := m.loadID(ctx, s.id, 0, now)
-				if lerr != nil {
-					s.discardLocked()
-					return false, lerr
-				}
-				if !ok {
-					s.stored = false
-					return false, nil
-				}
-				s.version, entries = l.rec.Version, l.entries
-				if attempt >= 2 {
-					// Many writers on one session: spread the retries out
-					// so they stop colliding.
-					time.Sleep(time.Duration(rand.Int64N(int64(attempt) * int64(200*time.Microsecond))))
-				}
-				continue
-			case errors.Is(err, ErrConflict):
-				s.discardLocked()
-				return false, storeErr("commit", fmt.Errorf("gave up after %d conflicting writers: %w", attempt, err))
-			default:
-				s.discardLocked()
-				return false, storeErr("commit", err)
-			}
+			err = storeErr("create", err)
 		}
-		s.entries = data[1+uvarintLen(uint64(s.absolute)):]
-		s.expires = exp
-		s.cleared, s.changes, s.dirty = false, nil, false
-		return true, nil
+		if s.renewed || len(s.oldIDs) == 0 {
+			s.id = ""
+		}
+		s.discardLocked()
+		return false, err
+	}
+	if s.renewed {
+		if entries, err = m.retire(ctx, s, exp, entries); err != nil {
+			m.dropRecord(ctx, s.id, "")
+			s.id, s.stored = "", false
+			if errors.Is(err, errGone) {
+				m.logDeleted(ctx, s.oldIDs[0])
+				s.discardLocked()
+				return false, nil
+			}
+			s.discardLocked()
+			return false, err
+		}
+	}
+	s.stored, s.version, s.isNew = true, 1, s.isNew && !s.renewed
+	s.entries, s.expires = entries, exp
+	s.cleared, s.clearSent, s.changes, s.dirty = false, false, nil, false
+	return true, nil
+}
+
+// retire deletes the record a renewal replaces, on the condition that it
+// is still the version the request loaded. If a concurrent request changed
+// it meanwhile, retire re-reads it, carries its keys that this request did
+// not change over to the new record, and tries again, a bounded number of
+// times: a renewal never loses a concurrent writer's change. It returns
+// the new record's final entries, errGone if the old session ended
+// meanwhile (the new record must not survive it), or ErrConflict if the old
+// record kept changing.
+func (m *Manager) retire(ctx context.Context, s *Session, exp time.Time, entries []byte) ([]byte, error) {
+	old, ver := s.oldIDs[0], s.renewFrom
+	for attempt := 0; ; attempt++ {
+		sctx, cancel := m.storeCtx(ctx)
+		err := m.store.Update(sctx, old, Patch{IfVersion: ver})
+		cancel()
+		switch {
+		case err == nil:
+			s.oldIDs = s.oldIDs[:0]
+			return entries, nil
+		case errors.Is(err, ErrNotFound):
+			return nil, errGone
+		case !errors.Is(err, ErrConflict):
+			return nil, storeErr("renew: delete", err)
+		case attempt == maxRenewRetries:
+			return nil, fmt.Errorf("sess: renew: the old session changed %d times while it was replaced: %w", attempt+1, ErrConflict)
+		}
+		rec, err := m.get(ctx, old)
+		if errors.Is(err, ErrNotFound) {
+			return nil, errGone
+		}
+		if err != nil {
+			return nil, storeErr("renew: get", err)
+		}
+		if _, err := parseRecord(rec.Meta, rec.Entries, m.cfg.MaxDataSize); err != nil {
+			return nil, fmt.Errorf("sess: renew: %w", err)
+		}
+		ver = rec.Version
+		if entries, err = m.appendEntries(nil, s, rec.Entries); err != nil {
+			return nil, err
+		}
+		if size := len(rec.Meta) + len(entries); size > m.cfg.MaxDataSize {
+			return nil, m.tooLarge(size)
+		}
+		set, err := ParseEntries(entries)
+		if err != nil {
+			return nil, err
+		}
+		sctx, cancel = m.storeCtx(ctx)
+		err = m.store.Update(sctx, s.id, Patch{Clear: true, Set: set, Expires: exp, MaxSize: m.cfg.MaxDataSize})
+		cancel()
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				return nil, fmt.Errorf("sess: renew: %w", err)
+			}
+			return nil, storeErr("renew: carry over", err)
+		}
 	}
 }
 
@@ -574,9 +667,4 @@ func (m *Manager) touch(ctx context.Context, s *Session, now time.Time) {
 	default:
 		m.logSession(ctx, slog.LevelWarn, "sess: extending the idle deadline failed", s.id, slog.Any("error", err))
 	}
-}
-
-func uvarintLen(x uint64) int {
-	var b [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(b[:], x)
 }

@@ -1,13 +1,12 @@
 package sess
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 const (
@@ -40,21 +39,21 @@ type MemoryConfig struct {
 // a shared store such as stores/redis instead.
 //
 // Records live in 512 shards, each a map behind its own lock, so reads of
-// different sessions never contend on one lock. Data is copied in and out.
-// A background goroutine removes expired records in small batches; Close
-// stops it.
+// different sessions never contend on one lock. Update applies a Patch
+// under the shard's lock, so concurrent commits of different keys all
+// land. Get copies data out; every write stores a fresh buffer that is
+// never changed afterwards, which is what lets GetShared hand it out without
+// a copy. A background goroutine removes expired records in small batches;
+// Close stops it.
 type MemoryStore struct {
 	shards [memShards]memShard
 	count  atomic.Int64
 	max    int64
 	now    func() time.Time
-	// realClock: now is time.Now, so readings of time.Now by the caller
-	// can stand in for it.
-	realClock bool
-	closed    atomic.Bool
-	once      sync.Once
-	stop      chan struct{}
-	done      chan struct{}
+	closed atomic.Bool
+	once   sync.Once
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 type memShard struct {
@@ -64,9 +63,14 @@ type memShard struct {
 }
 
 type memEntry struct {
-	data    string // immutable copy of the record data
+	buf     []byte // Meta then Entries; never modified once stored
+	metaLen int
 	version uint64
 	expires int64 // Unix nanoseconds
+}
+
+func (e *memEntry) record(meta, entries []byte) Record {
+	return Record{Meta: meta, Entries: entries, Version: e.version, Expires: time.Unix(0, e.expires)}
 }
 
 // NewMemoryStore returns a running MemoryStore. Call Close to stop its
@@ -74,7 +78,7 @@ type memEntry struct {
 func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	s := &MemoryStore{max: int64(cfg.MaxSessions), now: cfg.Now, stop: make(chan struct{}), done: make(chan struct{})}
 	if s.now == nil {
-		s.now, s.realClock = time.Now, true
+		s.now = time.Now
 	}
 	for i := range s.shards {
 		s.shards[i].m = make(map[[32]byte]memEntry)
@@ -87,17 +91,9 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	return s
 }
 
-func (s *MemoryStore) nonBlocking() {}
-
-// clock returns now, a reading of time.Now taken by the caller moments
-// ago, when the store runs on time.Now too; otherwise the store's own clock.
-// It saves a clock reading per call on the Manager's hot path.
-func (s *MemoryStore) clock(now time.Time) time.Time {
-	if s.realClock && !now.IsZero() {
-		return now
-	}
-	return s.now()
-}
+// NonBlocking reports true: calls only take a shard lock, never wait on
+// I/O. It implements the NonBlocking capability.
+func (s *MemoryStore) NonBlocking() bool { return true }
 
 // ProcessLocal reports true: the records live in this process only.
 func (s *MemoryStore) ProcessLocal() bool { return true }
@@ -150,70 +146,64 @@ func (s *MemoryStore) shard(k *[32]byte) *memShard {
 	return &s.shards[(uint(k[0])|uint(k[1])<<8)%memShards]
 }
 
-// Get implements Store.
-func (s *MemoryStore) Get(ctx context.Context, id string) (Record, error) {
-	rec, err := s.getShared(ctx, id, time.Time{})
-	if err == nil {
-		rec.Data = bytes.Clone(rec.Data)
-	}
-	return rec, err
-}
-
-// getShared is Get without the copy, for the Manager, which never mutates
-// record data: Data aliases the store's immutable copy.
-func (s *MemoryStore) getShared(_ context.Context, id string, now time.Time) (Record, error) {
+// lookup returns the live record under id, if any.
+func (s *MemoryStore) lookup(id string) (memEntry, bool, error) {
 	if s.closed.Load() {
-		return Record{}, ErrClosed
+		return memEntry{}, false, ErrClosed
 	}
 	k := memKey(id)
 	sh := s.shard(&k)
 	sh.mu.RLock()
 	e, ok := sh.m[k]
 	sh.mu.RUnlock()
-	if !ok || e.expires <= s.clock(now).UnixNano() {
-		return Record{}, ErrNotFound
+	return e, ok && e.expires > s.now().UnixNano(), nil
+}
+
+// Get implements Store.
+func (s *MemoryStore) Get(_ context.Context, id string) (Record, error) {
+	e, ok, err := s.lookup(id)
+	if err != nil || !ok {
+		return Record{}, notFound(err)
 	}
-	return Record{Data: unsafe.Slice(unsafe.StringData(e.data), len(e.data)), Version: e.version, Expires: time.Unix(0, e.expires)}, nil
+	buf := make([]byte, len(e.buf))
+	copy(buf, e.buf)
+	return e.record(buf[:e.metaLen:e.metaLen], buf[e.metaLen:]), nil
 }
 
-// CompareAndSwap implements Store. With MaxSessions set, creating a record
-// in a full store fails with ErrStoreFull.
-func (s *MemoryStore) CompareAndSwap(ctx context.Context, id string, old uint64, rec Record) error {
-	return s.casShared(ctx, id, old, string(rec.Data), rec, time.Time{})
+// GetShared implements SharedGetter: it returns the stored bytes without a
+// copy. They never change, also after later writes of the record.
+func (s *MemoryStore) GetShared(_ context.Context, id string) (Record, error) {
+	e, ok, err := s.lookup(id)
+	if err != nil || !ok {
+		return Record{}, notFound(err)
+	}
+	return e.record(e.buf[:e.metaLen:e.metaLen], e.buf[e.metaLen:len(e.buf):len(e.buf)]), nil
 }
 
-// casOwned is CompareAndSwap keeping rec.Data without a copy, for the
-// Manager, which never touches the slice again.
-func (s *MemoryStore) casOwned(ctx context.Context, id string, old uint64, rec Record, now time.Time) error {
-	return s.casShared(ctx, id, old, unsafe.String(unsafe.SliceData(rec.Data), len(rec.Data)), rec, now)
+func notFound(err error) error {
+	if err != nil {
+		return err
+	}
+	return ErrNotFound
 }
 
-func (s *MemoryStore) casShared(_ context.Context, id string, old uint64, data string, rec Record, at time.Time) error {
+// Create implements Store. With MaxSessions set, creating a record in a
+// full store fails with ErrStoreFull.
+func (s *MemoryStore) Create(_ context.Context, id string, rec Record) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	now := s.clock(at).UnixNano()
+	buf := make([]byte, 0, len(rec.Meta)+len(rec.Entries))
+	buf = append(append(buf, rec.Meta...), rec.Entries...)
 	exp := rec.Expires.UnixNano()
 	k := memKey(id)
 	sh := s.shard(&k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	now := s.now().UnixNano()
 	e, ok := sh.m[k]
-	live := ok && e.expires > now
-	if old == 0 {
-		if live {
-			return ErrConflict
-		}
-		if !ok && s.max > 0 && s.count.Load() >= s.max {
-			return ErrStoreFull
-		}
-	} else {
-		if !live {
-			return ErrNotFound
-		}
-		if e.version != old {
-			return ErrConflict
-		}
+	if ok && e.expires > now {
+		return ErrConflict
 	}
 	if exp <= now {
 		if ok {
@@ -223,9 +213,59 @@ func (s *MemoryStore) casShared(_ context.Context, id string, old uint64, data s
 		return nil
 	}
 	if !ok {
+		if s.max > 0 && s.count.Load() >= s.max {
+			return ErrStoreFull
+		}
 		s.count.Add(1)
 	}
-	sh.m[k] = memEntry{data: data, version: old + 1, expires: exp}
+	sh.m[k] = memEntry{buf: buf, metaLen: len(rec.Meta), version: 1, expires: exp}
+	return nil
+}
+
+// Update implements Store: it applies p under the shard's lock.
+func (s *MemoryStore) Update(_ context.Context, id string, p Patch) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	exp := p.Expires.UnixNano()
+	k := memKey(id)
+	sh := s.shard(&k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := s.now().UnixNano()
+	e, ok := sh.m[k]
+	if !ok || e.expires <= now {
+		return ErrNotFound
+	}
+	if p.IfVersion != 0 && p.IfVersion != e.version {
+		return ErrConflict
+	}
+	if exp <= now {
+		delete(sh.m, k)
+		s.count.Add(-1)
+		return nil
+	}
+	meta := e.buf[:e.metaLen]
+	if p.Meta != nil {
+		meta = p.Meta
+	}
+	size := len(meta)
+	if !p.Clear {
+		size += len(e.buf) - e.metaLen
+	}
+	for _, x := range p.Set {
+		size += EntrySize(len(x.Key), len(x.Value))
+	}
+	buf := make([]byte, len(meta), size)
+	copy(buf, meta)
+	buf, err := ApplyPatch(buf, e.buf[e.metaLen:], &p)
+	if err != nil {
+		return fmt.Errorf("sess: memory store: stored entries: %w", err)
+	}
+	if p.MaxSize > 0 && len(buf) > p.MaxSize {
+		return fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, len(buf), p.MaxSize)
+	}
+	sh.m[k] = memEntry{buf: buf, metaLen: len(meta), version: e.version + 1, expires: exp}
 	return nil
 }
 

@@ -12,9 +12,11 @@ import (
 )
 
 type change struct {
-	key string
-	val any
-	del bool
+	key  string
+	val  any
+	del  bool
+	sent bool // already committed to the store by this request
+	end  int  // scratch: end of the encoded value while building a patch
 }
 
 // Session is one request's view of a session. Handlers get it from their
@@ -24,27 +26,31 @@ type change struct {
 //
 // Reads never touch the store: the record was loaded before the handler ran.
 // Changes are kept in memory and persisted once, just before the response
-// starts, and only if there are any. Only the keys a request changes are
-// written back, so concurrent requests changing different keys of the same
-// session all keep their changes.
+// starts, and only if there are any. A commit sends the store only the
+// keys the request changed, as a Patch the store applies atomically, so
+// concurrent requests changing different keys of the same session all keep
+// their changes; of two requests setting the same key, the later commit
+// wins.
 type Session struct {
 	mu sync.Mutex
 	m  *Manager
 	c  Carrier
 
-	id       string // current ID; "" until a new session first needs one
-	stored   bool   // a record exists under id
-	version  uint64
-	entries  []byte // encoded values as loaded or last written
-	absolute int64  // absolute deadline, Unix milliseconds; 0 = not yet fixed
-	expires  time.Time
-	resign   bool      // cookie verified with a previous secret
-	now      time.Time // when Load ran
-	isNew    bool
+	id        string // current ID; "" until a new session first needs one
+	stored    bool   // a record exists under id
+	version   uint64 // as loaded (1 once created); not tracked after updates
+	renewFrom uint64 // version of the record Renew replaces
+	entries   []byte // encoded entries as loaded or created
+	absolute  int64  // absolute deadline, Unix milliseconds; 0 = not yet fixed
+	expires   time.Time
+	resign    bool      // cookie verified with a previous secret
+	now       time.Time // when Load ran
+	isNew     bool
 
-	cleared bool
-	changes []change
-	dirty   bool
+	cleared   bool
+	clearSent bool // the Clear was already committed
+	changes   []change
+	dirty     bool // changes not yet committed
 
 	oldIDs    []string // records to delete at commit (destroyed or renewed)
 	destroyed bool     // Destroy was called and no new session replaced it
@@ -54,6 +60,10 @@ type Session struct {
 
 	// Allocated with the session to save allocations per request.
 	changeBuf [2]change
+	setBuf    [2]Entry
+	metaBuf   [12]byte
+	valBuf    [64]byte
+	entBuf    [128]byte
 	hdrBuf    [3]string
 	hc        HeaderCarrier
 	ctx       sessionCtx
@@ -245,7 +255,7 @@ func (s *Session) Clear() {
 	if len(s.keysLocked()) == 0 {
 		return
 	}
-	s.cleared = true
+	s.cleared, s.clearSent = true, false
 	s.changes = s.changes[:0]
 	s.dirty = true
 }
@@ -260,18 +270,13 @@ func (s *Session) Keys() []string {
 func (s *Session) keysLocked() []string {
 	var keys []string
 	if !s.cleared {
-		rest := s.entries
-		for len(rest) > 0 {
-			k, r, err := readKey(rest)
+		for rest := s.entries; len(rest) > 0; {
+			k, _, r, err := NextEntry(rest)
 			if err != nil {
 				break
 			}
-			_, _, r, err = readValue(r)
-			if err != nil {
-				break
-			}
-			if s.findChange(k) < 0 {
-				keys = append(keys, k)
+			if s.findChange(string(k)) < 0 {
+				keys = append(keys, string(k))
 			}
 			rest = r
 		}
@@ -305,6 +310,7 @@ func (s *Session) Renew() {
 		return
 	}
 	s.oldIDs = append(s.oldIDs, s.id)
+	s.renewFrom = s.version
 	s.id, s.stored, s.version = id, false, 0
 	s.renewed, s.dirty = true, true
 }
@@ -325,13 +331,23 @@ func (s *Session) Destroy() {
 	}
 	s.id, s.stored, s.version, s.isNew = "", false, 0, true
 	s.entries, s.absolute, s.resign = nil, 0, false
-	s.cleared, s.changes, s.dirty, s.renewed = false, nil, false, false
+	s.cleared, s.clearSent, s.changes, s.dirty, s.renewed = false, false, nil, false, false
 }
 
 // discardLocked drops every pending change. Callers hold s.mu.
 func (s *Session) discardLocked() {
-	s.cleared, s.changes, s.dirty = false, nil, false
+	s.cleared, s.clearSent, s.changes, s.dirty = false, false, nil, false
 	s.oldIDs, s.destroyed = nil, false
+}
+
+// sentLocked marks every change as committed: they stay as the request's
+// view over the loaded entries. Callers hold s.mu.
+func (s *Session) sentLocked() {
+	for i := range s.changes {
+		s.changes[i].sent = true
+	}
+	s.clearSent = s.cleared
+	s.dirty = false
 }
 
 type ctxKey struct{}

@@ -186,17 +186,14 @@ func TestCodecRoundTrip(t *testing.T) {
 		"msi": map[string]int{"a": 1}, "msa": map[string]any{"n": map[string]any{"deep": []string{"z"}}},
 		"long": strings.Repeat("x", 300),
 	}
-	var b []byte
+	var entries []byte
 	for k, v := range values {
-		b = appendString(b, k)
 		var err error
-		if b, err = appendValue(b, v, JSONCodec{}, 0); err != nil {
+		if entries, err = appendEntryValue(entries, k, v, JSONCodec{}); err != nil {
 			t.Fatalf("%s: %v", k, err)
 		}
 	}
-	data := append([]byte{recordFormat, 0x01}, b...)
-	_, entries, err := parseHeader(data, 1<<20)
-	if err != nil {
+	if _, err := parseRecord([]byte{recordFormat, 0x01}, entries, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	for k, want := range values {
@@ -308,31 +305,30 @@ func TestEncodeErrorsAndSizeCap(t *testing.T) {
 	}
 }
 
-func TestParseHeaderRejectsCorruption(t *testing.T) {
-	valid := func() []byte {
-		b := []byte{recordFormat, 1}
-		b = appendString(b, "k")
-		b, _ = appendValue(b, []any{1, "x"}, JSONCodec{}, 0)
-		return b
-	}()
-	if _, _, err := parseHeader(valid, 1<<10); err != nil {
+func TestParseRecordRejectsCorruption(t *testing.T) {
+	meta := []byte{recordFormat, 1}
+	valid, _ := appendEntryValue(nil, "k", []any{1, "x"}, JSONCodec{})
+	if _, err := parseRecord(meta, valid, 1<<10); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i < len(valid); i++ {
-		if _, _, err := parseHeader(valid[:i], 1<<10); err == nil && i > 2 && i != len(valid) {
-			// Truncations may accidentally be valid only at entry boundaries.
-			if _, e2, _ := parseHeader(valid[:i], 1<<10); len(e2) != 0 && i != 2 {
-				t.Errorf("truncated record (%d bytes) parsed", i)
-			}
+		if _, err := parseRecord(meta, valid[:i], 1<<10); err == nil {
+			t.Errorf("truncated entries (%d of %d bytes) parsed", i, len(valid))
 		}
 	}
-	if _, _, err := parseHeader(valid, 3); err == nil {
+	if _, err := parseRecord(meta, valid, len(meta)+len(valid)-1); err == nil {
 		t.Error("size cap not enforced")
 	}
-	bad := [][]byte{nil, {2, 1}, {1}, {1, 1, 0xff}, {1, 1, 1, 'k', 99, 0}, {1, 1, 1, 'k', tInt8, 1, 0xfe}}
+	bad := []struct{ meta, entries []byte }{
+		{nil, nil}, {[]byte{1, 1}, nil}, {[]byte{recordFormat}, nil}, {[]byte{recordFormat, 0xff}, nil},
+		{meta, []byte{1, 'k', 99, 0}},
+		{meta, []byte{1, 'k', 3, tInt8, 1, 0xfe}},
+		{meta, []byte{1, 'k', 2, tString, 0, 0}},
+		{meta, []byte{1, 'k', 3, tString, 0, 0}},
+	}
 	for _, b := range bad {
-		if _, _, err := parseHeader(b, 1<<10); err == nil {
-			t.Errorf("corrupt record %x parsed", b)
+		if _, err := parseRecord(b.meta, b.entries, 1<<10); err == nil {
+			t.Errorf("corrupt record %x|%x parsed", b.meta, b.entries)
 		}
 	}
 }

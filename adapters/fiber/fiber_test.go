@@ -54,11 +54,24 @@ func (f *flakyStore) Get(ctx context.Context, id string) (sess.Record, error) {
 	return f.MemoryStore.Get(ctx, id)
 }
 
-func (f *flakyStore) CompareAndSwap(ctx context.Context, id string, old uint64, rec sess.Record) error {
+// GetShared hides the memory store's copy-free read, which would bypass
+// the failing Get.
+func (f *flakyStore) GetShared(ctx context.Context, id string) (sess.Record, error) {
+	return f.Get(ctx, id)
+}
+
+func (f *flakyStore) Create(ctx context.Context, id string, rec sess.Record) error {
 	if f.failCAS.Load() {
 		return errDown
 	}
-	return f.MemoryStore.CompareAndSwap(ctx, id, old, rec)
+	return f.MemoryStore.Create(ctx, id, rec)
+}
+
+func (f *flakyStore) Update(ctx context.Context, id string, p sess.Patch) error {
+	if f.failCAS.Load() {
+		return errDown
+	}
+	return f.MemoryStore.Update(ctx, id, p)
 }
 
 func (f *flakyStore) Delete(ctx context.Context, id string) error {

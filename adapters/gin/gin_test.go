@@ -45,11 +45,24 @@ func (s *flakyStore) Get(ctx context.Context, id string) (sess.Record, error) {
 	return s.MemoryStore.Get(ctx, id)
 }
 
-func (s *flakyStore) CompareAndSwap(ctx context.Context, id string, old uint64, rec sess.Record) error {
+// GetShared hides the memory store's copy-free read, which would bypass
+// the failing Get.
+func (s *flakyStore) GetShared(ctx context.Context, id string) (sess.Record, error) {
+	return s.Get(ctx, id)
+}
+
+func (s *flakyStore) Create(ctx context.Context, id string, rec sess.Record) error {
 	if s.failCAS.Load() {
 		return errDown
 	}
-	return s.MemoryStore.CompareAndSwap(ctx, id, old, rec)
+	return s.MemoryStore.Create(ctx, id, rec)
+}
+
+func (s *flakyStore) Update(ctx context.Context, id string, p sess.Patch) error {
+	if s.failCAS.Load() {
+		return errDown
+	}
+	return s.MemoryStore.Update(ctx, id, p)
 }
 
 // fixture is a gin app behind sessgin.Middleware, served over TLS.

@@ -32,27 +32,26 @@ func TestMaxSessionsPolicy(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	rec := func() sess.Record {
-		return sess.Record{Data: []byte("x"), Version: 1, Expires: clk.Now().Add(time.Minute)}
+		return sess.Record{Meta: []byte("m"), Entries: sess.AppendEntry(nil, "k", []byte("x")), Expires: clk.Now().Add(time.Minute)}
 	}
 	for i := range 2 {
-		if err := s.CompareAndSwap(ctx, id(i), 0, rec()); err != nil {
+		if err := s.Create(ctx, id(i), rec()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.CompareAndSwap(ctx, id(2), 0, rec()); !errors.Is(err, sess.ErrStoreFull) {
+	if err := s.Create(ctx, id(2), rec()); !errors.Is(err, sess.ErrStoreFull) {
 		t.Fatalf("third session in a store capped at 2: %v, want ErrStoreFull", err)
 	}
 	// Existing sessions keep working.
-	r := rec()
-	r.Version = 2
-	if err := s.CompareAndSwap(ctx, id(0), 1, r); err != nil {
+	p := sess.Patch{Set: []sess.Entry{{Key: "k2", Value: []byte("y")}}, Expires: clk.Now().Add(time.Minute)}
+	if err := s.Update(ctx, id(0), p); err != nil {
 		t.Errorf("update in a full store: %v", err)
 	}
 	// Deleting or expiring frees room.
 	if err := s.Delete(ctx, id(1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CompareAndSwap(ctx, id(2), 0, rec()); err != nil {
+	if err := s.Create(ctx, id(2), rec()); err != nil {
 		t.Errorf("create after a delete: %v", err)
 	}
 	clk.Advance(2 * time.Minute)
@@ -60,7 +59,7 @@ func TestMaxSessionsPolicy(t *testing.T) {
 	if s.Len() != 0 {
 		t.Errorf("Len after sweep = %d", s.Len())
 	}
-	if err := s.CompareAndSwap(ctx, id(3), 0, rec()); err != nil {
+	if err := s.Create(ctx, id(3), rec()); err != nil {
 		t.Errorf("create after expiry: %v", err)
 	}
 }
@@ -98,7 +97,7 @@ func TestSweepIsIncrementalAndComplete(t *testing.T) {
 		if i%2 == 0 {
 			exp = clk.Now().Add(time.Hour)
 		}
-		if err := s.CompareAndSwap(ctx, id(i), 0, sess.Record{Data: []byte{byte(i)}, Version: 1, Expires: exp}); err != nil {
+		if err := s.Create(ctx, id(i), sess.Record{Entries: []byte{byte(i)}, Expires: exp}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,16 +137,27 @@ func TestCopiesInAndOut(t *testing.T) {
 	s := memory.New(memory.Config{})
 	defer s.Close()
 	ctx := context.Background()
-	data := []byte("original")
-	if err := s.CompareAndSwap(ctx, id(1), 0, sess.Record{Data: data, Version: 1, Expires: time.Now().Add(time.Hour)}); err != nil {
+	meta, data := []byte("meta"), []byte("original")
+	if err := s.Create(ctx, id(1), sess.Record{Meta: meta, Entries: data, Expires: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	data[0] = 'X'
+	data[0], meta[0] = 'X', 'X'
 	r, _ := s.Get(ctx, id(1))
-	r.Data[1] = 'Y'
+	r.Entries[1], r.Meta[1] = 'Y', 'Y'
+	// Appending to a returned Meta must not overwrite the entries.
+	_ = append(r.Meta, 'Z')
 	r2, _ := s.Get(ctx, id(1))
-	if string(r2.Data) != "original" {
-		t.Errorf("stored data aliased a caller buffer: %q", r2.Data)
+	if string(r2.Entries) != "original" || string(r2.Meta) != "meta" {
+		t.Errorf("stored data aliased a caller buffer: %q %q", r2.Meta, r2.Entries)
+	}
+	shared, _ := s.GetShared(ctx, id(1))
+	_ = append(shared.Meta, 'Z')
+	_ = append(shared.Entries, 'Z')
+	if err := s.Update(ctx, id(1), sess.Patch{Clear: true, Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if string(shared.Entries) != "original" || string(shared.Meta) != "meta" {
+		t.Errorf("a shared record changed after appends and a later write: %q %q", shared.Meta, shared.Entries)
 	}
 }
 
@@ -160,7 +170,7 @@ func TestCloseIsIdempotentAndSafe(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 200 {
-				_ = s.CompareAndSwap(ctx, id(g*1000+i), 0, sess.Record{Data: []byte("x"), Version: 1, Expires: time.Now().Add(time.Hour)})
+				_ = s.Create(ctx, id(g*1000+i), sess.Record{Entries: []byte("x"), Expires: time.Now().Add(time.Hour)})
 				_, _ = s.Get(ctx, id(g*1000+i))
 				if i == 100 && g%2 == 0 {
 					_ = s.Close()
@@ -175,8 +185,11 @@ func TestCloseIsIdempotentAndSafe(t *testing.T) {
 	if _, err := s.Get(ctx, id(1)); !errors.Is(err, sess.ErrClosed) {
 		t.Errorf("Get after Close: %v, want ErrClosed", err)
 	}
-	if err := s.CompareAndSwap(ctx, id(1), 0, sess.Record{Data: []byte("x"), Version: 1, Expires: time.Now().Add(time.Hour)}); !errors.Is(err, sess.ErrClosed) {
-		t.Errorf("CompareAndSwap after Close: %v, want ErrClosed", err)
+	if err := s.Create(ctx, id(1), sess.Record{Entries: []byte("x"), Expires: time.Now().Add(time.Hour)}); !errors.Is(err, sess.ErrClosed) {
+		t.Errorf("Create after Close: %v, want ErrClosed", err)
+	}
+	if err := s.Update(ctx, id(1), sess.Patch{Expires: time.Now().Add(time.Hour)}); !errors.Is(err, sess.ErrClosed) {
+		t.Errorf("Update after Close: %v, want ErrClosed", err)
 	}
 }
 
@@ -184,7 +197,7 @@ func TestBackgroundSweeper(t *testing.T) {
 	clk := newClock()
 	s := memory.New(memory.Config{Now: clk.Now, SweepInterval: 5 * time.Millisecond})
 	defer s.Close()
-	_ = s.CompareAndSwap(context.Background(), id(1), 0, sess.Record{Data: []byte("x"), Version: 1, Expires: clk.Now().Add(time.Second)})
+	_ = s.Create(context.Background(), id(1), sess.Record{Entries: []byte("x"), Expires: clk.Now().Add(time.Second)})
 	clk.Advance(time.Minute)
 	deadline := time.Now().Add(10 * time.Second)
 	for s.Len() != 0 && time.Now().Before(deadline) {

@@ -5,7 +5,10 @@
 // Pass the go-redis client you already have (standalone, Sentinel or
 // Cluster) to New and the store to sess.Config:
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	rdb := redis.NewClient(&redis.Options{
+//		Addr:                  "127.0.0.1:6379",
+//		ContextTimeoutEnabled: true, // end each command at the Manager's StoreTimeout
+//	})
 //	m, err := sess.New(sess.Config{
 //		Secret: secret,
 //		Store:  redisstore.New(rdb, redisstore.Config{}),
@@ -14,32 +17,45 @@
 // The store does not own the client: close it yourself when the
 // application stops.
 //
+// # Layout
+//
+// Each session is one Redis hash under Config.Prefix + sess.HashID(id), a
+// SHA-256 of the session ID, so a dump of the database holds no usable
+// session IDs. Each session key is one field, its name the key prefixed
+// with "_", its value the key's encoded value. Four reserved fields (names
+// without the "_") hold the record's header: v (version, decimal), m (the
+// Manager's meta bytes), s (the running size of the entries in the entry
+// encoding, for Patch.MaxSize) and x (the expiry, Unix milliseconds). The
+// key itself expires at x (PEXPIREAT, set in the same script as every
+// write), so no key is ever stored without an expiry.
+//
 // # What the store guarantees
 //
-//   - Compare-and-swap runs atomically on the server (one Lua script), so
-//     two instances writing the same session never lose each other's
-//     changes: the Manager merges per key on a version conflict.
-//   - Every write sets the value and its expiry in the same script, with
-//     the absolute deadline in milliseconds (PEXPIREAT). A write whose
-//     deadline has passed deletes the record; no key is ever stored without
-//     an expiry.
-//   - Keys are Config.Prefix followed by sess.HashID(id), a SHA-256 of the
-//     session ID: a dump of the database holds no usable session IDs.
-//   - A request that only reads its session costs one round trip (HMGET);
-//     one that changes it costs two (HMGET, then EVALSHA). A reading
-//     request that moves the idle deadline by at least 1% of IdleTimeout
-//     adds one EVALSHA (the Manager's Touch, which rewrites no data). The
-//     first use of a script on a Redis server that has not cached it yet
-//     (after a restart or SCRIPT FLUSH) costs one more round trip, as
-//     go-redis falls back from EVALSHA to EVAL.
-//   - Every call honours its context, which the Manager bounds with
-//     Config.StoreTimeout. While Redis is unreachable calls fail, the
-//     Manager answers 503 and keeps the client's cookie; once Redis answers
-//     again the store works again without a restart.
-//
-// Each session is one Redis hash with three fields: v (version, decimal),
-// d (the encoded session, opaque bytes) and e (the expiry, Unix
-// milliseconds).
+//   - Create and Update each run as one Lua script on the server, which
+//     touches the session's single key only (Redis Cluster never sees a
+//     cross-slot command). Update applies the whole patch (clear, deletes,
+//     sets, meta, expiry, version check, size cap) atomically with no
+//     read-modify-write round trip from the application, so concurrent
+//     requests that set different keys of one session never conflict and
+//     all of their changes survive, across any number of instances. Of two
+//     requests setting the same key, the one Redis runs last wins.
+//   - An Update of a session that is gone fails with sess.ErrNotFound: a
+//     destroyed or expired session is never brought back. An Update or
+//     Touch whose expiry is not in the future deletes the record.
+//   - A request that only reads its session costs one round trip
+//     (HGETALL); one that changes it costs two (HGETALL, then EVALSHA); a
+//     new session costs one (EVALSHA). A reading request that moves the
+//     idle deadline adds one EVALSHA (Touch). The first use of a script on
+//     a Redis server that has not cached it yet (after a restart or SCRIPT
+//     FLUSH) costs one more round trip, as go-redis falls back from EVALSHA
+//     to EVAL.
+//   - Every call returns by the deadline of its context, which the Manager
+//     sets from Config.StoreTimeout, whatever the client's options (see
+//     New). While Redis is unreachable calls fail and the Manager answers
+//     503; once Redis answers again the store works without a restart.
+//   - A call that failed (a timeout, a broken connection) may still have
+//     been applied by Redis: the command may have reached the server before
+//     the failure. A call that returned nil was applied.
 //
 // Do not route reads to replicas (the ReadOnly, RouteByLatency or
 // RouteRandomly cluster options): a replica that lags behind its primary
@@ -51,6 +67,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -194,142 +211,260 @@ func call[T any](s *Store, ctx context.Context, op func(context.Context) (T, err
 // never the ID itself.
 func (s *Store) key(id string) string { return s.prefix + sess.HashID(id) }
 
+// Field names. An entry's field is entryPrefix + its key; the reserved
+// fields have no such prefix, so no session key can collide with them.
+const (
+	entryPrefix = "_"
+	fVersion    = "v"
+	fMeta       = "m"
+	fSize       = "s"
+	fExpires    = "x"
+)
+
 // Result codes of the scripts.
 const (
 	resOK       = 0
 	resConflict = 1
 	resNotFound = 2
+	resTooLarge = 3
 )
 
-// Compare-and-swap is one Lua script rather than WATCH/MULTI/EXEC. The
-// script is one round trip (EVALSHA) on any pooled connection and settles
-// each attempt on the server in one step. WATCH pins a connection and
-// costs three round trips (WATCH, HMGET, MULTI..EXEC pipelined), and a
-// losing EXEC repeats all three. Measured with BenchmarkCAS against a
-// local Redis (2 cores, 512-byte records): about 48µs per write for the
-// script against 120µs for WATCH, and about 250µs against 630µs per
-// successful update with 8 goroutines contending for one record. Network
-// latency widens the gap, as it multiplies the round trips. The script
-// also keeps a modifying request within two round trips (HMGET at load,
-// EVALSHA at commit).
-//
-// Versions are compared as strings: the store writes them in canonical
-// decimal, and Lua numbers (doubles) would lose precision above 2^53.
-//
-// KEYS[1]: the session key. ARGV: old version, new version, data, expiry
-// (Unix ms), now (Unix ms). A record whose e is not after now counts as
-// gone even if Redis has not expired it yet (clock skew between the
-// application and Redis). A write whose expiry is not after now deletes
-// the record; PEXPIREAT with a past deadline would delete it too, so no
-// key is ever left without an expiry.
-var casScript = redis.NewScript(`
+// The scripts. Each touches KEYS[1] only, so they run on any Redis Cluster
+// node that owns the session's slot. A record whose x is not after now
+// (the application's clock, ARGV[1]) counts as gone even if Redis has not
+// expired it yet (clock skew between the application and Redis). Expiries
+// are Unix milliseconds, well within the integers a Lua number holds
+// exactly; versions are kept as decimal strings and incremented with
+// HINCRBY, never through a Lua number. Batches of arguments go to HSET and
+// HDEL in chunks, as Lua's unpack has a bounded stack.
+
+// createScript stores a new record if no live record holds the key.
+// ARGV: now, expiry, meta, entries size, then field/value pairs.
+var createScript = redis.NewScript(`
 local k = KEYS[1]
-local cur = redis.call('HMGET', k, 'v', 'e')
-local live = cur[1] and cur[2] and tonumber(cur[2]) and tonumber(cur[2]) > tonumber(ARGV[5])
-if ARGV[1] == '0' then
-	if live then return 1 end
-else
-	if not live then return 2 end
-	if cur[1] ~= ARGV[1] then return 1 end
+local now = tonumber(ARGV[1])
+local x = tonumber(redis.call('HGET', k, 'x'))
+if x and x > now then return 1 end
+redis.call('DEL', k)
+if tonumber(ARGV[2]) <= now then return 0 end
+redis.call('HSET', k, 'v', '1', 'm', ARGV[3], 's', ARGV[4], 'x', ARGV[2])
+for i = 5, #ARGV, 1000 do
+	redis.call('HSET', k, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
-if tonumber(ARGV[4]) <= tonumber(ARGV[5]) then
-	redis.call('DEL', k)
-	return 0
-end
-redis.call('HSET', k, 'v', ARGV[2], 'd', ARGV[3], 'e', ARGV[4])
-redis.call('PEXPIREAT', k, ARGV[4])
+redis.call('PEXPIREAT', k, ARGV[2])
 return 0
 `)
 
-// touchScript moves the expiry of a live record. KEYS[1]: the session key.
-// ARGV: new expiry (Unix ms), now (Unix ms).
+// updateScript applies a patch (see sess.Patch for the steps).
+// ARGV: now, if-version ("0": any), expiry, clear ("1"/"0"), has-meta
+// ("1"/"0"), meta, max size (0: none), number of deletes n, the n fields
+// to delete, then field/value pairs to set.
+var updateScript = redis.NewScript(`
+local k = KEYS[1]
+local now = tonumber(ARGV[1])
+local cur = redis.call('HMGET', k, 'v', 'x', 's')
+local x = tonumber(cur[2])
+if not cur[1] or not x or x <= now then return 2 end
+if ARGV[2] ~= '0' and cur[1] ~= ARGV[2] then return 1 end
+if tonumber(ARGV[3]) <= now then
+	redis.call('DEL', k)
+	return 0
+end
+local clear = ARGV[4] == '1'
+local size = 0
+if not clear then size = tonumber(cur[3]) or 0 end
+local function uvlen(n)
+	local c = 1
+	while n >= 128 do
+		n = math.floor(n / 128)
+		c = c + 1
+	end
+	return c
+end
+local function esize(f, vl)
+	local kl = #f - 1
+	return uvlen(kl) + kl + uvlen(vl) + vl
+end
+-- pending[f]: the size field f will have after the patch (0: absent).
+local pending = {}
+local function cursize(f)
+	local p = pending[f]
+	if p ~= nil then return p end
+	if clear then return 0 end
+	local l = redis.call('HSTRLEN', k, f)
+	if l == 0 and redis.call('HEXISTS', k, f) == 0 then return 0 end
+	return esize(f, l)
+end
+local nd = tonumber(ARGV[8])
+local sets = 9 + nd
+for i = 9, sets - 1 do
+	size = size - cursize(ARGV[i])
+	pending[ARGV[i]] = 0
+end
+for i = sets, #ARGV, 2 do
+	local f = ARGV[i]
+	local es = esize(f, #ARGV[i + 1])
+	size = size - cursize(f) + es
+	pending[f] = es
+end
+local mlen
+if ARGV[5] == '1' then mlen = #ARGV[6] else mlen = redis.call('HSTRLEN', k, 'm') end
+local max = tonumber(ARGV[7])
+if max > 0 and size + mlen > max then return 3 end
+if clear then
+	local m = ARGV[6]
+	if ARGV[5] ~= '1' then m = redis.call('HGET', k, 'm') or '' end
+	redis.call('DEL', k)
+	redis.call('HSET', k, 'v', cur[1], 'm', m)
+else
+	for i = 9, sets - 1, 1000 do
+		redis.call('HDEL', k, unpack(ARGV, i, math.min(i + 999, sets - 1)))
+	end
+	if ARGV[5] == '1' then redis.call('HSET', k, 'm', ARGV[6]) end
+end
+for i = sets, #ARGV, 1000 do
+	redis.call('HSET', k, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('HSET', k, 's', string.format('%d', size), 'x', ARGV[3])
+redis.call('HINCRBY', k, 'v', 1)
+redis.call('PEXPIREAT', k, ARGV[3])
+return 0
+`)
+
+// touchScript moves the expiry of a live record. ARGV: now, new expiry.
 var touchScript = redis.NewScript(`
 local k = KEYS[1]
-local e = redis.call('HGET', k, 'e')
-if not e or not tonumber(e) or tonumber(e) <= tonumber(ARGV[2]) then return 2 end
-if tonumber(ARGV[1]) <= tonumber(ARGV[2]) then
+local now = tonumber(ARGV[1])
+local x = tonumber(redis.call('HGET', k, 'x'))
+if not x or x <= now then return 2 end
+if tonumber(ARGV[2]) <= now then
 	redis.call('DEL', k)
 	return 0
 end
-redis.call('HSET', k, 'e', ARGV[1])
-redis.call('PEXPIREAT', k, ARGV[1])
+redis.call('HSET', k, 'x', ARGV[2])
+redis.call('PEXPIREAT', k, ARGV[2])
 return 0
 `)
 
-// Get implements sess.Store with one HMGET. A missing, expired or
+// Scripts lists every script the store runs, for tests that preload them.
+var scripts = []*redis.Script{createScript, updateScript, touchScript}
+
+// errMalformed reports a hash under the prefix that the store did not
+// write (or that lost fields); it counts as no session.
+var errMalformed = fmt.Errorf("redisstore: get: malformed record: %w", sess.ErrNotFound)
+
+// Get implements sess.Store with one HGETALL. A missing, expired or
 // malformed record gives an error wrapping sess.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (sess.Record, error) {
 	key := s.key(id)
-	vals, err := call(s, ctx, func(ctx context.Context) ([]any, error) {
-		return s.client.HMGet(ctx, key, "v", "d", "e").Result()
+	h, err := call(s, ctx, func(ctx context.Context) (map[string]string, error) {
+		return s.client.HGetAll(ctx, key).Result()
 	})
 	if err != nil {
 		return sess.Record{}, wrap("get", err)
 	}
-	if len(vals) != 3 || vals[0] == nil {
+	if len(h) == 0 {
 		return sess.Record{}, sess.ErrNotFound
 	}
-	vs, ok1 := vals[0].(string)
-	ds, ok2 := vals[1].(string)
-	es, ok3 := vals[2].(string)
+	vs, ok1 := h[fVersion]
+	ms, ok2 := h[fMeta]
+	xs, ok3 := h[fExpires]
 	if !ok1 || !ok2 || !ok3 {
-		return sess.Record{}, fmt.Errorf("redisstore: get: malformed record: %w", sess.ErrNotFound)
+		return sess.Record{}, errMalformed
 	}
 	v, err1 := strconv.ParseUint(vs, 10, 64)
-	e, err2 := strconv.ParseInt(es, 10, 64)
+	x, err2 := strconv.ParseInt(xs, 10, 64)
 	if err1 != nil || err2 != nil || v == 0 {
-		return sess.Record{}, fmt.Errorf("redisstore: get: malformed record: %w", sess.ErrNotFound)
+		return sess.Record{}, errMalformed
 	}
-	if e <= time.Now().UnixMilli() {
+	if x <= time.Now().UnixMilli() {
 		return sess.Record{}, sess.ErrNotFound
 	}
-	// The string conversion copies: the record shares no memory with the
-	// client's buffers.
-	return sess.Record{Data: []byte(ds), Version: v, Expires: time.UnixMilli(e)}, nil
+	size := 0
+	for f, val := range h {
+		if k, ok := strings.CutPrefix(f, entryPrefix); ok {
+			size += sess.EntrySize(len(k), len(val))
+		}
+	}
+	// Copies throughout: the record shares no memory with the client.
+	entries := make([]byte, 0, size)
+	for f, val := range h {
+		if k, ok := strings.CutPrefix(f, entryPrefix); ok {
+			entries = sess.AppendEntry(entries, k, []byte(val))
+		}
+	}
+	return sess.Record{Meta: []byte(ms), Entries: entries, Version: v, Expires: time.UnixMilli(x)}, nil
 }
 
-// CompareAndSwap implements sess.Store with one script run (EVALSHA).
-func (s *Store) CompareAndSwap(ctx context.Context, id string, old uint64, rec sess.Record) error {
-	now := time.Now().UnixMilli()
-	exp := rec.Expires.UnixMilli()
-	if exp <= now {
-		exp = now // the script deletes instead of storing
+// value returns b as a script argument: as is for a direct call (go-redis
+// writes it to the connection before returning and keeps no reference), a
+// copy for a guarded call, which may outlive the Store method.
+func (s *Store) value(b []byte) any {
+	if s.direct {
+		return b
 	}
-	// go-redis writes a []byte to the connection before Run returns and
-	// keeps no reference to it, so a direct call may pass rec.Data as is. A
-	// guarded call may outlive CompareAndSwap: it gets a copy.
-	var data any = rec.Data
-	if !s.direct {
-		data = string(rec.Data)
+	return string(b)
+}
+
+// deadline returns now and the expiry in Unix milliseconds, the expiry
+// clamped to now when it is not in the future (the scripts then delete
+// instead of storing).
+func deadline(expires time.Time) (now, exp int64) {
+	now = time.Now().UnixMilli()
+	exp = expires.UnixMilli()
+	if expires.IsZero() || exp <= now {
+		exp = now
 	}
-	keys := []string{s.key(id)}
-	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
-		return casScript.Run(ctx, s.client, keys,
-			strconv.FormatUint(old, 10), strconv.FormatUint(old+1, 10), data, exp, now).Int()
-	})
-	if err != nil {
-		return wrap("compare-and-swap", err)
+	return now, exp
+}
+
+// Create implements sess.Store with one script run (EVALSHA).
+func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
+	now, exp := deadline(rec.Expires)
+	args := []any{now, exp, s.value(rec.Meta), 0}
+	size := 0
+	for rest := rec.Entries; len(rest) > 0; {
+		k, v, r, err := sess.NextEntry(rest)
+		if err != nil {
+			return fmt.Errorf("redisstore: create: %w", err)
+		}
+		args = append(args, entryPrefix+string(k), s.value(v))
+		size += sess.EntrySize(len(k), len(v))
+		rest = r
 	}
-	return result("compare-and-swap", res)
+	args[3] = size
+	return s.run(ctx, "create", createScript, id, args)
+}
+
+// Update implements sess.Store with one script run (EVALSHA) that applies
+// the whole patch on the server.
+func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
+	now, exp := deadline(p.Expires)
+	args := make([]any, 0, 8+len(p.Delete)+2*len(p.Set))
+	hasMeta, meta := "0", any("")
+	if p.Meta != nil {
+		hasMeta, meta = "1", s.value(p.Meta)
+	}
+	clear := "0"
+	if p.Clear {
+		clear = "1"
+	}
+	args = append(args, now, strconv.FormatUint(p.IfVersion, 10), exp, clear, hasMeta, meta, max(p.MaxSize, 0), len(p.Delete))
+	for _, k := range p.Delete {
+		args = append(args, entryPrefix+k)
+	}
+	for _, e := range p.Set {
+		args = append(args, entryPrefix+e.Key, s.value(e.Value))
+	}
+	return s.run(ctx, "update", updateScript, id, args)
 }
 
 // Touch implements sess.Store with one script run (EVALSHA): it moves the
-// expiry of a live record without rewriting its data. An expiry that is not
-// in the future deletes the record.
+// expiry of a live record without rewriting its data or version. An
+// expiry that is not in the future deletes the record.
 func (s *Store) Touch(ctx context.Context, id string, expires time.Time) error {
-	now := time.Now().UnixMilli()
-	exp := expires.UnixMilli()
-	if exp <= now {
-		exp = now
-	}
-	keys := []string{s.key(id)}
-	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
-		return touchScript.Run(ctx, s.client, keys, exp, now).Int()
-	})
-	if err != nil {
-		return wrap("touch", err)
-	}
-	return result("touch", res)
+	now, exp := deadline(expires)
+	return s.run(ctx, "touch", touchScript, id, []any{now, exp})
 }
 
 // Delete implements sess.Store with one DEL. Deleting a missing record is
@@ -344,7 +479,15 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-func result(op string, res int) error {
+// run runs script on the session's key with args and maps its result code.
+func (s *Store) run(ctx context.Context, op string, script *redis.Script, id string, args []any) error {
+	keys := []string{s.key(id)}
+	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
+		return script.Run(ctx, s.client, keys, args...).Int()
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
 	switch res {
 	case resOK:
 		return nil
@@ -352,6 +495,8 @@ func result(op string, res int) error {
 		return sess.ErrConflict
 	case resNotFound:
 		return sess.ErrNotFound
+	case resTooLarge:
+		return sess.ErrTooLarge
 	}
 	return fmt.Errorf("redisstore: %s: unexpected script result %d", op, res)
 }
