@@ -13,9 +13,11 @@ require (
 	github.com/gosess/sess/adapters/gin v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/adapters/nethttp v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/core v0.0.0-00010101000000-000000000000
+	github.com/gosess/sess/stores/redis v0.0.0-00010101000000-000000000000
 	github.com/labstack/echo-contrib v0.50.1
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/quasoft/memstore v0.0.0-20191010062613-2bce066d2b0b
+	github.com/redis/go-redis/v9 v9.22.0
 	github.com/valyala/fasthttp v1.51.0
 )
 
@@ -24,6 +26,7 @@ require (
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
 	github.com/bytedance/sonic/loader v0.5.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
@@ -55,6 +58,7 @@ require (
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	github.com/valyala/tcplisten v1.0.0 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.53.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
@@ -71,4 +75,5 @@ replace (
 	github.com/gosess/sess/adapters/nethttp => ../adapters/nethttp
 	github.com/gosess/sess/conformance => ../conformance
 	github.com/gosess/sess/core => ../core
+	github.com/gosess/sess/stores/redis => ../stores/redis
 )

@@ -47,7 +47,7 @@ func requireRedis(t testing.TB) {
 	if pingErr == nil {
 		return
 	}
-	msg := fmt.Sprintf("redis not reachable at %s (set SESS_REDIS_ADDR or start one: redis-server --daemonize yes --port 6379 --save '' --appendonly no)", redisAddr())
+	msg := fmt.Sprintf(needsRedisMsg+": no Redis at %s (set SESS_REDIS_ADDR or start one: redis-server --daemonize yes --port 6379 --save '' --appendonly no)", redisAddr())
 	if os.Getenv("SESS_REQUIRE_REDIS") == "1" {
 		t.Fatalf("%s: %v; SESS_REQUIRE_REDIS=1 forbids skipping", msg, pingErr)
 	}
@@ -90,22 +90,47 @@ func testPrefix(t testing.TB, c redis.UniversalClient) string {
 			return
 		}
 		checkKeys(ctx, t, c, prefix, keys)
-		if len(keys) > 0 {
-			if err := c.Del(ctx, keys...).Err(); err != nil {
-				t.Errorf("cleanup: deleting %d keys: %v", len(keys), err)
+		// One DEL per key, pipelined: a cluster refuses a DEL of keys in
+		// different slots.
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				p.Del(ctx, k)
 			}
+			return nil
+		}); err != nil {
+			t.Errorf("cleanup: deleting %d keys: %v", len(keys), err)
 		}
 	})
 	return prefix
 }
 
+// scanKeys returns the keys under prefix, from every primary of a
+// cluster.
 func scanKeys(ctx context.Context, c redis.UniversalClient, prefix string) ([]string, error) {
-	var keys []string
-	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
+	scan := func(ctx context.Context, c redis.UniversalClient) ([]string, error) {
+		var keys []string
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		return keys, iter.Err()
 	}
-	return keys, iter.Err()
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		return scan(ctx, c)
+	}
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		k, err := scan(ctx, c)
+		mu.Lock()
+		keys = append(keys, k...)
+		mu.Unlock()
+		return err
+	})
+	return keys, err
 }
 
 var hashedKey = regexp.MustCompile(`^[0-9a-f]{64}$`)

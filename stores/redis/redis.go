@@ -5,7 +5,10 @@
 // Pass the go-redis client you already have (standalone, Sentinel or
 // Cluster) to New and the store to sess.Config:
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	rdb := redis.NewClient(&redis.Options{
+//		Addr:                  "127.0.0.1:6379",
+//		ContextTimeoutEnabled: true, // end each command at the Manager's StoreTimeout
+//	})
 //	m, err := sess.New(sess.Config{
 //		Secret: secret,
 //		Store:  redisstore.New(rdb, redisstore.Config{}),
@@ -14,33 +17,45 @@
 // The store does not own the client: close it yourself when the
 // application stops.
 //
+// # Layout
+//
+// Each session is one Redis hash under Config.Prefix + sess.HashID(id), a
+// SHA-256 of the session ID, so a dump of the database holds no usable
+// session IDs. Each session key is one field, its name the key prefixed
+// with "_", its value the key's encoded value. Four reserved fields (names
+// without the "_") hold the record's header: v (version, decimal), m (the
+// Manager's meta bytes), s (the running size of the entries in the entry
+// encoding, for Patch.MaxSize) and x (the expiry, Unix milliseconds). The
+// key itself expires at x (PEXPIREAT, set in the same script as every
+// write), so no key is ever stored without an expiry.
+//
 // # What the store guarantees
 //
-//   - A commit's Patch is applied atomically on the server (one Lua script
-//     merges it into the stored entries), so instances writing different
-//     keys of one session never conflict and never lose each other's
-//     changes.
-//   - Every write sets the value and its expiry in the same script, with
-//     the absolute deadline in milliseconds (PEXPIREAT). A write whose
-//     deadline has passed deletes the record; no key is ever stored without
-//     an expiry.
-//   - Keys are Config.Prefix followed by sess.HashID(id), a SHA-256 of the
-//     session ID: a dump of the database holds no usable session IDs.
-//   - A request that only reads its session costs one round trip (HMGET);
-//     one that changes it costs two (HMGET, then EVALSHA). A reading
-//     request that moves the idle deadline by at least 1% of IdleTimeout
-//     adds one EVALSHA (the Manager's Touch, which rewrites no data). The
-//     first use of a script on a Redis server that has not cached it yet
-//     (after a restart or SCRIPT FLUSH) costs one more round trip, as
-//     go-redis falls back from EVALSHA to EVAL.
-//   - Every call honours its context, which the Manager bounds with
-//     Config.StoreTimeout. While Redis is unreachable calls fail, the
-//     Manager answers 503 and keeps the client's cookie; once Redis answers
-//     again the store works again without a restart.
-//
-// Each session is one Redis hash with four fields: v (version, decimal), m
-// (the record's Meta), d (its Entries, in the entry encoding) and e (the
-// expiry, Unix milliseconds).
+//   - Create and Update each run as one Lua script on the server, which
+//     touches the session's single key only (Redis Cluster never sees a
+//     cross-slot command). Update applies the whole patch (clear, deletes,
+//     sets, meta, expiry, version check, size cap) atomically with no
+//     read-modify-write round trip from the application, so concurrent
+//     requests that set different keys of one session never conflict and
+//     all of their changes survive, across any number of instances. Of two
+//     requests setting the same key, the one Redis runs last wins.
+//   - An Update of a session that is gone fails with sess.ErrNotFound: a
+//     destroyed or expired session is never brought back. An Update or
+//     Touch whose expiry is not in the future deletes the record.
+//   - A request that only reads its session costs one round trip
+//     (HGETALL); one that changes it costs two (HGETALL, then EVALSHA); a
+//     new session costs one (EVALSHA). A reading request that moves the
+//     idle deadline adds one EVALSHA (Touch). The first use of a script on
+//     a Redis server that has not cached it yet (after a restart or SCRIPT
+//     FLUSH) costs one more round trip, as go-redis falls back from EVALSHA
+//     to EVAL.
+//   - Every call returns by the deadline of its context, which the Manager
+//     sets from Config.StoreTimeout, whatever the client's options (see
+//     New). While Redis is unreachable calls fail and the Manager answers
+//     503; once Redis answers again the store works without a restart.
+//   - A call that failed (a timeout, a broken connection) may still have
+//     been applied by Redis: the command may have reached the server before
+//     the failure. A call that returned nil was applied.
 //
 // Do not route reads to replicas (the ReadOnly, RouteByLatency or
 // RouteRandomly cluster options): a replica that lags behind its primary
@@ -52,6 +67,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	sess "github.com/gosess/sess/core"
@@ -61,12 +78,30 @@ import (
 // DefaultPrefix is the key prefix used when Config.Prefix is empty.
 const DefaultPrefix = "sess:"
 
+// DefaultMaxAbandoned is the default of Config.MaxAbandoned.
+const DefaultMaxAbandoned = 1000
+
+// ErrOverloaded is returned, wrapped, by a call that the Store refused
+// without sending it because Config.MaxAbandoned earlier calls are still
+// waiting on Redis after their callers gave up. It only happens with a
+// client that does not apply context deadlines itself (see New), typically
+// while Redis hangs. The Manager answers such a request with 503, as for
+// any other store failure.
+var ErrOverloaded = errors.New("redisstore: too many abandoned calls still waiting on Redis")
+
 // Config configures a Store. The zero value means the documented defaults.
 type Config struct {
 	// Prefix is prepended to every key. Use distinct prefixes for
 	// applications that share a Redis database. In Redis Cluster every
 	// session is a single key, so any prefix works. Default: "sess:".
 	Prefix string
+
+	// MaxAbandoned bounds the calls that may still be running on a client
+	// that ignores context deadlines after their callers returned at the
+	// deadline (see New). While that many are pending, further calls fail
+	// at once with ErrOverloaded. It does not apply to a client that
+	// applies context deadlines itself. Default: DefaultMaxAbandoned.
+	MaxAbandoned int
 }
 
 // Store is a sess.Store on Redis. It is safe for concurrent use. Create it
@@ -74,6 +109,11 @@ type Config struct {
 type Store struct {
 	client redis.UniversalClient
 	prefix string
+	// direct is set when the client applies context deadlines to every
+	// step of a command itself, so calls need no guard (see honoursContext).
+	direct       bool
+	maxAbandoned int64
+	abandoned    atomic.Int64 // guarded calls still running after their caller left
 }
 
 var _ sess.Store = (*Store)(nil)
@@ -81,6 +121,20 @@ var _ sess.Store = (*Store)(nil)
 // New returns a Store that keeps sessions through client under cfg.Prefix.
 // It does no I/O. The client stays the caller's: the Store never closes
 // it. New panics if client is nil.
+//
+// Every call returns by the deadline of its context (the Manager's
+// Config.StoreTimeout), whatever the client's options. go-redis applies
+// context deadlines to its network I/O only when ContextTimeoutEnabled is
+// set; otherwise a command to a Redis that hangs blocks for the client's
+// ReadTimeout (5 s by default) and its retries. A *redis.Client (standalone
+// or Sentinel failover) with ContextTimeoutEnabled and no negative
+// ReadTimeout or WriteTimeout is called directly. Any other client (one
+// without ContextTimeoutEnabled, a *redis.ClusterClient, a *redis.Ring, a
+// wrapper) is called from a goroutine the caller stops waiting for at the
+// deadline; the abandoned command finishes or times out on its own, and at
+// most Config.MaxAbandoned such commands may be pending at once. Set
+// ContextTimeoutEnabled on every client: abandoned commands then end at
+// their deadline instead of holding a connection for ReadTimeout.
 func New(client redis.UniversalClient, cfg Config) *Store {
 	if client == nil {
 		panic("redisstore: New called with a nil client")
@@ -88,12 +142,84 @@ func New(client redis.UniversalClient, cfg Config) *Store {
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
-	return &Store{client: client, prefix: cfg.Prefix}
+	if cfg.MaxAbandoned <= 0 {
+		cfg.MaxAbandoned = DefaultMaxAbandoned
+	}
+	return &Store{client: client, prefix: cfg.Prefix, direct: honoursContext(client), maxAbandoned: int64(cfg.MaxAbandoned)}
+}
+
+// honoursContext reports whether every step of a command on c (waiting for
+// a pooled connection, dialling, writing, reading, backing off between
+// retries) ends at the context's deadline. For *redis.Client that holds with
+// ContextTimeoutEnabled, unless a negative timeout (-2) turns socket
+// deadlines off altogether. Cluster and Ring clients also do work under
+// contexts of their own (topology reloads, command metadata), so they are
+// not trusted.
+func honoursContext(c redis.UniversalClient) bool {
+	rc, ok := c.(*redis.Client)
+	if !ok {
+		return false
+	}
+	o := rc.Options()
+	return o.ContextTimeoutEnabled && o.ReadTimeout >= 0 && o.WriteTimeout >= 0
+}
+
+// call runs op on the client so that it returns by the time ctx is done.
+// With a client that honours contexts it is a plain call. Otherwise op runs
+// in a goroutine; if ctx ends first, call returns ctx's error and op is
+// left to finish on its own, counted in s.abandoned. op must not refer to
+// memory the caller may reuse after call returns.
+func call[T any](s *Store, ctx context.Context, op func(context.Context) (T, error)) (T, error) {
+	if s.direct {
+		return op(ctx)
+	}
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	if s.abandoned.Load() >= s.maxAbandoned {
+		return zero, ErrOverloaded
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	// state: 0 running, 1 answered, 2 abandoned by the caller.
+	var state atomic.Int32
+	done := make(chan result, 1)
+	go func() {
+		v, err := op(ctx)
+		done <- result{v, err}
+		if !state.CompareAndSwap(0, 1) {
+			s.abandoned.Add(-1)
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		if state.CompareAndSwap(0, 2) {
+			s.abandoned.Add(1)
+			return zero, ctx.Err()
+		}
+		r := <-done // op finished meanwhile
+		return r.v, r.err
+	}
 }
 
 // key returns the Redis key of a session: the prefix and a hash of the ID,
 // never the ID itself.
 func (s *Store) key(id string) string { return s.prefix + sess.HashID(id) }
+
+// Field names. An entry's field is entryPrefix + its key; the reserved
+// fields have no such prefix, so no session key can collide with them.
+const (
+	entryPrefix = "_"
+	fVersion    = "v"
+	fMeta       = "m"
+	fSize       = "s"
+	fExpires    = "x"
+)
 
 // Result codes of the scripts.
 const (
@@ -103,215 +229,265 @@ const (
 	resTooLarge = 3
 )
 
-// Writes are Lua scripts rather than WATCH/MULTI/EXEC: a script is one
-// round trip (EVALSHA) on any pooled connection and settles the write on
-// the server in one step, so concurrent patches never need a retry. A
-// modifying request stays within two round trips (HMGET at load, EVALSHA
-// at commit).
-//
-// Versions are compared as strings: the store writes them in canonical
-// decimal. A record whose e is not after now counts as gone even if Redis
-// has not expired it yet (clock skew between the application and Redis).
-// A write whose expiry is not after now deletes the record; PEXPIREAT with
-// a past deadline would delete it too, so no key is ever left without an
-// expiry.
+// The scripts. Each touches KEYS[1] only, so they run on any Redis Cluster
+// node that owns the session's slot. A record whose x is not after now
+// (the application's clock, ARGV[1]) counts as gone even if Redis has not
+// expired it yet (clock skew between the application and Redis). Expiries
+// are Unix milliseconds, well within the integers a Lua number holds
+// exactly; versions are kept as decimal strings and incremented with
+// HINCRBY, never through a Lua number. Batches of arguments go to HSET and
+// HDEL in chunks, as Lua's unpack has a bounded stack.
 
-// createScript stores a new record unless a live one holds the key.
-// KEYS[1]: the session key. ARGV: meta, entries, expiry (Unix ms), now
-// (Unix ms).
+// createScript stores a new record if no live record holds the key.
+// ARGV: now, expiry, meta, entries size, then field/value pairs.
 var createScript = redis.NewScript(`
 local k = KEYS[1]
-local e = redis.call('HGET', k, 'e')
-if e and tonumber(e) and tonumber(e) > tonumber(ARGV[4]) then return 1 end
-if tonumber(ARGV[3]) <= tonumber(ARGV[4]) then
-	redis.call('DEL', k)
-	return 0
-end
-redis.call('DEL', k)
-redis.call('HSET', k, 'v', '1', 'm', ARGV[1], 'd', ARGV[2], 'e', ARGV[3])
-redis.call('PEXPIREAT', k, ARGV[3])
-return 0
-`)
-
-// patchScript applies a sess.Patch to a live record. It walks the stored
-// entries (uvarint key length, key, uvarint value length, value), keeps
-// those whose key the patch neither sets nor deletes, and appends the
-// patch's entries, encoded by the client. KEYS[1]: the session key. ARGV:
-// now, expiry (both Unix ms), IfVersion ("0": none), clear ("1"), has meta
-// ("1"), meta, encoded Set entries, MaxSize ("0": none), then every key the
-// patch sets or deletes.
-var patchScript = redis.NewScript(`
-local k = KEYS[1]
 local now = tonumber(ARGV[1])
-local cur = redis.call('HMGET', k, 'v', 'm', 'd', 'e')
-if not (cur[1] and cur[2] and cur[3] and cur[4] and tonumber(cur[4]) and tonumber(cur[4]) > now) then return 2 end
-if ARGV[3] ~= '0' and cur[1] ~= ARGV[3] then return 1 end
-if tonumber(ARGV[2]) <= now then
-	redis.call('DEL', k)
-	return 0
+local x = tonumber(redis.call('HGET', k, 'x'))
+if x and x > now then return 1 end
+redis.call('DEL', k)
+if tonumber(ARGV[2]) <= now then return 0 end
+redis.call('HSET', k, 'v', '1', 'm', ARGV[3], 's', ARGV[4], 'x', ARGV[2])
+for i = 5, #ARGV, 1000 do
+	redis.call('HSET', k, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
-local out = {}
-if ARGV[4] ~= '1' then
-	local drop = {}
-	for i = 9, #ARGV do drop[ARGV[i]] = true end
-	local d = cur[3]
-	local pos, n = 1, #d
-	local function uvarint()
-		local x, mul = 0, 1
-		while true do
-			local b = string.byte(d, pos)
-			if not b then return error('sess: malformed stored entries') end
-			pos = pos + 1
-			x = x + (b % 128) * mul
-			if b < 128 then return x end
-			mul = mul * 128
-		end
-	end
-	while pos <= n do
-		local start = pos
-		local kl = uvarint()
-		local key = string.sub(d, pos, pos + kl - 1)
-		pos = pos + kl
-		pos = pos + uvarint()
-		if pos > n + 1 then return error('sess: malformed stored entries') end
-		if not drop[key] then out[#out + 1] = string.sub(d, start, pos - 1) end
-	end
-end
-out[#out + 1] = ARGV[7]
-local data = table.concat(out)
-local meta = cur[2]
-if ARGV[5] == '1' then meta = ARGV[6] end
-local max = tonumber(ARGV[8])
-if max > 0 and #meta + #data > max then return 3 end
-redis.call('HSET', k, 'v', tostring(tonumber(cur[1]) + 1), 'm', meta, 'd', data, 'e', ARGV[2])
 redis.call('PEXPIREAT', k, ARGV[2])
 return 0
 `)
 
-// touchScript moves the expiry of a live record. KEYS[1]: the session key.
-// ARGV: new expiry (Unix ms), now (Unix ms).
-var touchScript = redis.NewScript(`
+// updateScript applies a patch (see sess.Patch for the steps).
+// ARGV: now, if-version ("0": any), expiry, clear ("1"/"0"), has-meta
+// ("1"/"0"), meta, max size (0: none), number of deletes n, the n fields
+// to delete, then field/value pairs to set.
+var updateScript = redis.NewScript(`
 local k = KEYS[1]
-local e = redis.call('HGET', k, 'e')
-if not e or not tonumber(e) or tonumber(e) <= tonumber(ARGV[2]) then return 2 end
-if tonumber(ARGV[1]) <= tonumber(ARGV[2]) then
+local now = tonumber(ARGV[1])
+local cur = redis.call('HMGET', k, 'v', 'x', 's')
+local x = tonumber(cur[2])
+if not cur[1] or not x or x <= now then return 2 end
+if ARGV[2] ~= '0' and cur[1] ~= ARGV[2] then return 1 end
+if tonumber(ARGV[3]) <= now then
 	redis.call('DEL', k)
 	return 0
 end
-redis.call('HSET', k, 'e', ARGV[1])
-redis.call('PEXPIREAT', k, ARGV[1])
+local clear = ARGV[4] == '1'
+local size = 0
+if not clear then size = tonumber(cur[3]) or 0 end
+local function uvlen(n)
+	local c = 1
+	while n >= 128 do
+		n = math.floor(n / 128)
+		c = c + 1
+	end
+	return c
+end
+local function esize(f, vl)
+	local kl = #f - 1
+	return uvlen(kl) + kl + uvlen(vl) + vl
+end
+-- pending[f]: the size field f will have after the patch (0: absent).
+local pending = {}
+local function cursize(f)
+	local p = pending[f]
+	if p ~= nil then return p end
+	if clear then return 0 end
+	local l = redis.call('HSTRLEN', k, f)
+	if l == 0 and redis.call('HEXISTS', k, f) == 0 then return 0 end
+	return esize(f, l)
+end
+local nd = tonumber(ARGV[8])
+local sets = 9 + nd
+for i = 9, sets - 1 do
+	size = size - cursize(ARGV[i])
+	pending[ARGV[i]] = 0
+end
+for i = sets, #ARGV, 2 do
+	local f = ARGV[i]
+	local es = esize(f, #ARGV[i + 1])
+	size = size - cursize(f) + es
+	pending[f] = es
+end
+local mlen
+if ARGV[5] == '1' then mlen = #ARGV[6] else mlen = redis.call('HSTRLEN', k, 'm') end
+local max = tonumber(ARGV[7])
+if max > 0 and size + mlen > max then return 3 end
+if clear then
+	local m = ARGV[6]
+	if ARGV[5] ~= '1' then m = redis.call('HGET', k, 'm') or '' end
+	redis.call('DEL', k)
+	redis.call('HSET', k, 'v', cur[1], 'm', m)
+else
+	for i = 9, sets - 1, 1000 do
+		redis.call('HDEL', k, unpack(ARGV, i, math.min(i + 999, sets - 1)))
+	end
+	if ARGV[5] == '1' then redis.call('HSET', k, 'm', ARGV[6]) end
+end
+for i = sets, #ARGV, 1000 do
+	redis.call('HSET', k, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('HSET', k, 's', string.format('%d', size), 'x', ARGV[3])
+redis.call('HINCRBY', k, 'v', 1)
+redis.call('PEXPIREAT', k, ARGV[3])
 return 0
 `)
 
-// Get implements sess.Store with one HMGET. A missing, expired or
+// touchScript moves the expiry of a live record. ARGV: now, new expiry.
+var touchScript = redis.NewScript(`
+local k = KEYS[1]
+local now = tonumber(ARGV[1])
+local x = tonumber(redis.call('HGET', k, 'x'))
+if not x or x <= now then return 2 end
+if tonumber(ARGV[2]) <= now then
+	redis.call('DEL', k)
+	return 0
+end
+redis.call('HSET', k, 'x', ARGV[2])
+redis.call('PEXPIREAT', k, ARGV[2])
+return 0
+`)
+
+// Scripts lists every script the store runs, for tests that preload them.
+var scripts = []*redis.Script{createScript, updateScript, touchScript}
+
+// errMalformed reports a hash under the prefix that the store did not
+// write (or that lost fields); it counts as no session.
+var errMalformed = fmt.Errorf("redisstore: get: malformed record: %w", sess.ErrNotFound)
+
+// Get implements sess.Store with one HGETALL. A missing, expired or
 // malformed record gives an error wrapping sess.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (sess.Record, error) {
-	vals, err := s.client.HMGet(ctx, s.key(id), "v", "m", "d", "e").Result()
+	key := s.key(id)
+	h, err := call(s, ctx, func(ctx context.Context) (map[string]string, error) {
+		return s.client.HGetAll(ctx, key).Result()
+	})
 	if err != nil {
 		return sess.Record{}, wrap("get", err)
 	}
-	if len(vals) != 4 || vals[0] == nil {
+	if len(h) == 0 {
 		return sess.Record{}, sess.ErrNotFound
 	}
-	vs, ok1 := vals[0].(string)
-	ms, ok2 := vals[1].(string)
-	ds, ok3 := vals[2].(string)
-	es, ok4 := vals[3].(string)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return sess.Record{}, fmt.Errorf("redisstore: get: malformed record: %w", sess.ErrNotFound)
+	vs, ok1 := h[fVersion]
+	ms, ok2 := h[fMeta]
+	xs, ok3 := h[fExpires]
+	if !ok1 || !ok2 || !ok3 {
+		return sess.Record{}, errMalformed
 	}
 	v, err1 := strconv.ParseUint(vs, 10, 64)
-	e, err2 := strconv.ParseInt(es, 10, 64)
+	x, err2 := strconv.ParseInt(xs, 10, 64)
 	if err1 != nil || err2 != nil || v == 0 {
-		return sess.Record{}, fmt.Errorf("redisstore: get: malformed record: %w", sess.ErrNotFound)
+		return sess.Record{}, errMalformed
 	}
-	if e <= time.Now().UnixMilli() {
+	if x <= time.Now().UnixMilli() {
 		return sess.Record{}, sess.ErrNotFound
 	}
-	// One allocation for both; the conversion copies, so the record shares
-	// no memory with the client's buffers.
-	buf := make([]byte, 0, len(ms)+len(ds))
-	buf = append(append(buf, ms...), ds...)
-	return sess.Record{Meta: buf[:len(ms):len(ms)], Entries: buf[len(ms):], Version: v, Expires: time.UnixMilli(e)}, nil
+	size := 0
+	for f, val := range h {
+		if k, ok := strings.CutPrefix(f, entryPrefix); ok {
+			size += sess.EntrySize(len(k), len(val))
+		}
+	}
+	// Copies throughout: the record shares no memory with the client.
+	entries := make([]byte, 0, size)
+	for f, val := range h {
+		if k, ok := strings.CutPrefix(f, entryPrefix); ok {
+			entries = sess.AppendEntry(entries, k, []byte(val))
+		}
+	}
+	return sess.Record{Meta: []byte(ms), Entries: entries, Version: v, Expires: time.UnixMilli(x)}, nil
+}
+
+// value returns b as a script argument: as is for a direct call (go-redis
+// writes it to the connection before returning and keeps no reference), a
+// copy for a guarded call, which may outlive the Store method.
+func (s *Store) value(b []byte) any {
+	if s.direct {
+		return b
+	}
+	return string(b)
+}
+
+// deadline returns now and the expiry in Unix milliseconds, the expiry
+// clamped to now when it is not in the future (the scripts then delete
+// instead of storing).
+func deadline(expires time.Time) (now, exp int64) {
+	now = time.Now().UnixMilli()
+	exp = expires.UnixMilli()
+	if expires.IsZero() || exp <= now {
+		exp = now
+	}
+	return now, exp
 }
 
 // Create implements sess.Store with one script run (EVALSHA).
 func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
-	now := time.Now().UnixMilli()
-	exp := rec.Expires.UnixMilli()
-	if exp <= now {
-		exp = now // the script deletes instead of storing
+	now, exp := deadline(rec.Expires)
+	args := []any{now, exp, s.value(rec.Meta), 0}
+	size := 0
+	for rest := rec.Entries; len(rest) > 0; {
+		k, v, r, err := sess.NextEntry(rest)
+		if err != nil {
+			return fmt.Errorf("redisstore: create: %w", err)
+		}
+		args = append(args, entryPrefix+string(k), s.value(v))
+		size += sess.EntrySize(len(k), len(v))
+		rest = r
 	}
-	// go-redis writes the arguments to the connection before Run returns
-	// and keeps no reference to them, so the caller may reuse the slices.
-	res, err := createScript.Run(ctx, s.client, []string{s.key(id)}, rec.Meta, rec.Entries, exp, now).Int()
-	if err != nil {
-		return wrap("create", err)
-	}
-	return result("create", res)
+	args[3] = size
+	return s.run(ctx, "create", createScript, id, args)
 }
 
 // Update implements sess.Store with one script run (EVALSHA) that applies
-// the patch on the server.
+// the whole patch on the server.
 func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
-	now := time.Now().UnixMilli()
-	exp := p.Expires.UnixMilli()
-	if p.Expires.IsZero() || exp <= now {
-		exp = now // the script deletes instead of storing
+	now, exp := deadline(p.Expires)
+	args := make([]any, 0, 8+len(p.Delete)+2*len(p.Set))
+	hasMeta, meta := "0", any("")
+	if p.Meta != nil {
+		hasMeta, meta = "1", s.value(p.Meta)
 	}
-	// Set entries encoded once, a repeated key counting once (the later).
-	set, err := sess.ApplyPatch(nil, nil, &sess.Patch{Clear: true, Set: p.Set})
-	if err != nil {
-		return fmt.Errorf("redisstore: update: %w", err)
-	}
-	clear, hasMeta := "0", "0"
+	clear := "0"
 	if p.Clear {
 		clear = "1"
 	}
-	if p.Meta != nil {
-		hasMeta = "1"
-	}
-	args := make([]any, 0, 8+len(p.Set)+len(p.Delete))
-	args = append(args, now, exp, strconv.FormatUint(p.IfVersion, 10), clear, hasMeta, p.Meta, set, p.MaxSize)
-	for _, e := range p.Set {
-		args = append(args, e.Key)
-	}
+	args = append(args, now, strconv.FormatUint(p.IfVersion, 10), exp, clear, hasMeta, meta, max(p.MaxSize, 0), len(p.Delete))
 	for _, k := range p.Delete {
-		args = append(args, k)
+		args = append(args, entryPrefix+k)
 	}
-	res, err := patchScript.Run(ctx, s.client, []string{s.key(id)}, args...).Int()
-	if err != nil {
-		return wrap("update", err)
+	for _, e := range p.Set {
+		args = append(args, entryPrefix+e.Key, s.value(e.Value))
 	}
-	return result("update", res)
+	return s.run(ctx, "update", updateScript, id, args)
 }
 
 // Touch implements sess.Store with one script run (EVALSHA): it moves the
-// expiry of a live record without rewriting its data. An expiry that is not
-// in the future deletes the record.
+// expiry of a live record without rewriting its data or version. An
+// expiry that is not in the future deletes the record.
 func (s *Store) Touch(ctx context.Context, id string, expires time.Time) error {
-	now := time.Now().UnixMilli()
-	exp := expires.UnixMilli()
-	if exp <= now {
-		exp = now
-	}
-	res, err := touchScript.Run(ctx, s.client, []string{s.key(id)}, exp, now).Int()
-	if err != nil {
-		return wrap("touch", err)
-	}
-	return result("touch", res)
+	now, exp := deadline(expires)
+	return s.run(ctx, "touch", touchScript, id, []any{now, exp})
 }
 
 // Delete implements sess.Store with one DEL. Deleting a missing record is
 // not an error.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if err := s.client.Del(ctx, s.key(id)).Err(); err != nil {
+	key := s.key(id)
+	if _, err := call(s, ctx, func(ctx context.Context) (int64, error) {
+		return s.client.Del(ctx, key).Result()
+	}); err != nil {
 		return wrap("delete", err)
 	}
 	return nil
 }
 
-func result(op string, res int) error {
+// run runs script on the session's key with args and maps its result code.
+func (s *Store) run(ctx context.Context, op string, script *redis.Script, id string, args []any) error {
+	keys := []string{s.key(id)}
+	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
+		return script.Run(ctx, s.client, keys, args...).Int()
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
 	switch res {
 	case resOK:
 		return nil
@@ -320,7 +496,7 @@ func result(op string, res int) error {
 	case resNotFound:
 		return sess.ErrNotFound
 	case resTooLarge:
-		return fmt.Errorf("redisstore: %s: %w", op, sess.ErrTooLarge)
+		return sess.ErrTooLarge
 	}
 	return fmt.Errorf("redisstore: %s: unexpected script result %d", op, res)
 }

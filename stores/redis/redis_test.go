@@ -162,7 +162,7 @@ func TestRoundTrips(t *testing.T) {
 	// Load the scripts first: on a Redis that has not cached them yet the
 	// first run costs an extra EVALSHA (NOSCRIPT) before the EVAL.
 	ctx := context.Background()
-	for _, s := range []*redis.Script{createScript, patchScript, touchScript} {
+	for _, s := range scripts {
 		if err := s.Load(ctx, c).Err(); err != nil {
 			t.Fatalf("loading script: %v", err)
 		}
@@ -178,14 +178,14 @@ func TestRoundTrips(t *testing.T) {
 	}{
 		{"request without cookie, nothing stored", 0, "/none", false, nil},
 		{"new session write", 0, "/set?k=a&v=1", false, []string{"evalsha"}},
-		{"read-only hit", 0, "/get?k=a", true, []string{"hmget"}},
-		{"hit that does not use the session", 0, "/none", true, []string{"hmget"}},
-		{"modifying hit", 0, "/set?k=b&v=2", true, []string{"hmget", "evalsha"}},
-		{"read-only hit right after a write", time.Minute, "/get?k=b", true, []string{"hmget"}},
+		{"read-only hit", 0, "/get?k=a", true, []string{"hgetall"}},
+		{"hit that does not use the session", 0, "/none", true, []string{"hgetall"}},
+		{"modifying hit", 0, "/set?k=b&v=2", true, []string{"hgetall", "evalsha"}},
+		{"read-only hit right after a write", time.Minute, "/get?k=b", true, []string{"hgetall"}},
 		// The idle deadline moves by >= 1% of IdleTimeout: Touch.
-		{"read-only hit 15 minutes later", 15 * time.Minute, "/get?k=b", true, []string{"hmget", "evalsha"}},
-		{"read-only hit after that touch", time.Minute, "/get?k=b", true, []string{"hmget"}},
-		{"destroy", 0, "/destroy", true, []string{"hmget", "del"}},
+		{"read-only hit 15 minutes later", 15 * time.Minute, "/get?k=b", true, []string{"hgetall", "evalsha"}},
+		{"read-only hit after that touch", time.Minute, "/get?k=b", true, []string{"hgetall"}},
+		{"destroy", 0, "/destroy", true, []string{"hgetall", "del"}},
 	}
 	var cookie string
 	for _, tc := range cases {
@@ -250,8 +250,11 @@ func TestOutage(t *testing.T) {
 	if _, err := st.Get(ctx, idOf(cookie)); err == nil || errors.Is(err, sess.ErrNotFound) {
 		t.Errorf("Get during outage: %v, want a store error that is not ErrNotFound", err)
 	}
-	if err := st.Create(ctx, "x", sess.Record{Meta: []byte("m"), Expires: time.Now().Add(time.Hour)}); err == nil || errors.Is(err, sess.ErrConflict) {
+	if err := st.Create(ctx, "x", sess.Record{Entries: sess.AppendEntry(nil, "k", []byte("x")), Expires: time.Now().Add(time.Hour)}); err == nil || errors.Is(err, sess.ErrConflict) {
 		t.Errorf("Create during outage: %v, want a store error", err)
+	}
+	if err := st.Update(ctx, idOf(cookie), sess.Patch{Set: []sess.Entry{{Key: "k", Value: []byte("x")}}, Expires: time.Now().Add(time.Hour)}); err == nil || errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("Update during outage: %v, want a store error", err)
 	}
 
 	p.restore()
@@ -270,10 +273,7 @@ func TestOutage(t *testing.T) {
 // after, although the restarted server lost its data and its script cache
 // (go-redis falls back from EVALSHA to EVAL).
 func TestRedisRestart(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed; TestOutage covers outages through a proxy")
-	}
+	bin, _ := redisBinaries(t)
 	port := freePort(t)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	stop := startRedis(t, bin, port)
@@ -446,8 +446,18 @@ func TestKeysAndValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(h) != 4 || h["v"] != "2" {
-			t.Errorf("hash %q = %q, want fields v=2, m, d, e", k, h)
+		// Two writes (create, then update), two entries, four header fields.
+		if len(h) != 6 || h["v"] != "2" || h["_n"] == "" || h["_m"] == "" || h["m"] == "" || h["s"] == "" {
+			t.Errorf("hash %q = %q, want fields v=2, m, s, x, _n, _m", k, h)
+		}
+		size := 0
+		for f, v := range h {
+			if k, ok := strings.CutPrefix(f, "_"); ok {
+				size += sess.EntrySize(len(k), len(v))
+			}
+		}
+		if h["s"] != strconv.Itoa(size) {
+			t.Errorf("hash %q: running size s=%s, want %d", k, h["s"], size)
 		}
 		for _, id := range ids {
 			for f, v := range h {
@@ -467,8 +477,8 @@ func TestKeysAndValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e, _ := strconv.ParseInt(h["e"], 10, 64); at != time.Duration(e)*time.Millisecond {
-			t.Errorf("key %q: PEXPIRETIME %v, field e %s ms; want equal", k, at, h["e"])
+		if e, _ := strconv.ParseInt(h["x"], 10, 64); at != time.Duration(e)*time.Millisecond {
+			t.Errorf("key %q: PEXPIRETIME %v, field x %s ms; want equal", k, at, h["x"])
 		}
 	}
 }
@@ -482,25 +492,26 @@ func TestStaleRecord(t *testing.T) {
 	ctx := context.Background()
 	id := "stale-session-id-0123456789"
 	past := time.Now().Add(-time.Minute).UnixMilli()
-	if err := c.HSet(ctx, st.key(id), "v", "3", "m", "meta", "d", "", "e", past).Err(); err != nil {
+	if err := c.HSet(ctx, st.key(id), "v", "3", "m", "meta", "s", "0", "x", past, "_a", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	c.PExpire(ctx, st.key(id), time.Hour)
 	if _, err := st.Get(ctx, id); !errors.Is(err, sess.ErrNotFound) {
-		t.Errorf("Get of a record past its e: %v, want ErrNotFound", err)
+		t.Errorf("Get of a record past its x: %v, want ErrNotFound", err)
 	}
 	if err := st.Touch(ctx, id, time.Now().Add(time.Hour)); !errors.Is(err, sess.ErrNotFound) {
-		t.Errorf("Touch of a record past its e: %v, want ErrNotFound", err)
+		t.Errorf("Touch of a record past its x: %v, want ErrNotFound", err)
 	}
 	exp := time.Now().Add(time.Hour)
-	if err := st.Update(ctx, id, sess.Patch{IfVersion: 3, Meta: []byte("late"), Expires: exp}); !errors.Is(err, sess.ErrNotFound) {
-		t.Errorf("Update(IfVersion=3) of a record past its e: %v, want ErrNotFound", err)
+	if err := st.Update(ctx, id, sess.Patch{Set: []sess.Entry{{Key: "late", Value: []byte("1")}}, Expires: exp}); !errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("Update of a record past its x: %v, want ErrNotFound", err)
 	}
-	if err := st.Create(ctx, id, sess.Record{Meta: []byte("new"), Expires: exp}); err != nil {
-		t.Errorf("Create over a record past its e: %v, want nil", err)
+	if err := st.Create(ctx, id, sess.Record{Meta: []byte("m"), Entries: sess.AppendEntry(nil, "new", []byte("1")), Expires: exp}); err != nil {
+		t.Errorf("Create over a record past its x: %v, want nil", err)
 	}
-	if rec, err := st.Get(ctx, id); err != nil || string(rec.Meta) != "new" || rec.Version != 1 {
-		t.Errorf("Get = (%q, version %d), %v; want (\"new\", version 1)", rec.Meta, rec.Version, err)
+	rec, err := st.Get(ctx, id)
+	if err != nil || rec.Version != 1 || string(rec.Entries) != string(sess.AppendEntry(nil, "new", []byte("1"))) {
+		t.Errorf("Get = (%q, version %d), %v; want only the new entry, version 1", rec.Entries, rec.Version, err)
 	}
 }
 
@@ -513,12 +524,12 @@ func TestForeignRecords(t *testing.T) {
 	exp := time.Now().Add(time.Hour)
 
 	malformed := map[string][]any{
-		"bad-version": {"v", "x", "m", "m", "d", "", "e", exp.UnixMilli()},
-		"zero":        {"v", "0", "m", "m", "d", "", "e", exp.UnixMilli()},
-		"no-expiry":   {"v", "1", "m", "m", "d", ""},
-		"bad-expiry":  {"v", "1", "m", "m", "d", "", "e", "soon"},
-		"no-data":     {"v", "1", "m", "m", "e", exp.UnixMilli()},
-		"no-meta":     {"v", "1", "d", "", "e", exp.UnixMilli()},
+		"bad-version": {"v", "x", "m", "", "s", "0", "x", exp.UnixMilli()},
+		"zero":        {"v", "0", "m", "", "s", "0", "x", exp.UnixMilli()},
+		"no-expiry":   {"v", "1", "m", "", "s", "0"},
+		"bad-expiry":  {"v", "1", "m", "", "s", "0", "x", "soon"},
+		"no-meta":     {"v", "1", "s", "0", "x", exp.UnixMilli()},
+		"entry-only":  {"_a", "1"},
 	}
 	for id, fields := range malformed {
 		c.HSet(ctx, st.key(id), fields...)
@@ -533,33 +544,42 @@ func TestForeignRecords(t *testing.T) {
 	if _, err := st.Get(ctx, "string"); err == nil || errors.Is(err, sess.ErrNotFound) {
 		t.Errorf("Get of a string key: %v, want a WRONGTYPE error", err)
 	}
-	if err := st.Create(ctx, "string", sess.Record{Meta: []byte("m"), Expires: exp}); err == nil {
+	if err := st.Create(ctx, "string", sess.Record{Entries: sess.AppendEntry(nil, "k", []byte("x")), Expires: exp}); err == nil {
 		t.Errorf("Create over a string key: nil, want an error")
 	}
-	if err := st.Update(ctx, "string", sess.Patch{Meta: []byte("m"), Expires: exp}); err == nil {
-		t.Errorf("Update of a string key: nil, want an error")
+	if err := st.Update(ctx, "string", sess.Patch{Set: []sess.Entry{{Key: "k", Value: []byte("x")}}, Expires: exp}); err == nil || errors.Is(err, sess.ErrNotFound) {
+		t.Errorf("Update of a string key: %v, want a WRONGTYPE error", err)
 	}
 	if v, _ := c.Get(ctx, st.key("string")).Result(); v != "value" {
 		t.Errorf("a foreign key was overwritten: %q", v)
+	}
+	// Malformed entries handed to Create: an error, nothing stored.
+	if err := st.Create(ctx, "bad-entries", sess.Record{Entries: []byte{0xff}, Expires: exp}); err == nil {
+		t.Errorf("Create with malformed entries: nil, want an error")
+	}
+	if n, _ := c.Exists(ctx, st.key("bad-entries")).Result(); n != 0 {
+		t.Errorf("Create with malformed entries stored a key")
 	}
 }
 
 func TestContextHonoured(t *testing.T) {
 	requireRedis(t)
-	st := newTestStore(t, newClient(t, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	exp := time.Now().Add(time.Hour)
-	checks := map[string]error{
-		"Get":    func() error { _, err := st.Get(ctx, "id"); return err }(),
-		"Create": st.Create(ctx, "id", sess.Record{Meta: []byte("m"), Expires: exp}),
-		"Update": st.Update(ctx, "id", sess.Patch{Meta: []byte("m"), Expires: exp}),
-		"Touch":  st.Touch(ctx, "id", exp),
-		"Delete": st.Delete(ctx, "id"),
-	}
-	for op, err := range checks {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a cancelled context: %v, want context.Canceled", op, err)
+	for _, opts := range []*redis.Options{{}, {ContextTimeoutEnabled: true}} {
+		st := newTestStore(t, newClient(t, opts))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		exp := time.Now().Add(time.Hour)
+		checks := map[string]error{
+			"Get":    func() error { _, err := st.Get(ctx, "id"); return err }(),
+			"Create": st.Create(ctx, "id", sess.Record{Expires: exp}),
+			"Update": st.Update(ctx, "id", sess.Patch{Expires: exp}),
+			"Touch":  st.Touch(ctx, "id", exp),
+			"Delete": st.Delete(ctx, "id"),
+		}
+		for op, err := range checks {
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s (direct %v) with a cancelled context: %v, want context.Canceled", op, st.direct, err)
+			}
 		}
 	}
 }
@@ -579,4 +599,20 @@ func TestNew(t *testing.T) {
 		}
 	}()
 	New(nil, Config{})
+}
+
+// TestConformanceStoreCluster runs the store suite on a Redis Cluster of
+// three primaries started by the test, through a cluster client.
+func TestConformanceStoreCluster(t *testing.T) {
+	cl := startCluster(t, 3)
+	c := cl.Client(t)
+	conformance.RunStore(t, func(t *testing.T) sess.Store { return newTestStore(t, c) })
+}
+
+// TestConformanceAdapterCluster runs the adapter suite through net/http
+// on the same kind of cluster.
+func TestConformanceAdapterCluster(t *testing.T) {
+	cl := startCluster(t, 3)
+	c := cl.Client(t)
+	conformance.RunWithStore(t, mountHTTP, func(t *testing.T) sess.Store { return newTestStore(t, c) })
 }

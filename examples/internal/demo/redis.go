@@ -16,7 +16,9 @@ import (
 // function closing the connection. It fails fast, with a
 // clear error, when Redis does not answer.
 func newRedisStore(ctx context.Context, addr, prefix string) (sess.Store, func() error, error) {
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	// ContextTimeoutEnabled makes go-redis end each command at its
+	// context's deadline (the Manager's StoreTimeout); see redisstore.New.
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
