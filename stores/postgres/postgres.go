@@ -378,7 +378,7 @@ func (s *Store) Get(ctx context.Context, id string) (sess.Record, error) {
 		return sess.Record{}, sess.ErrNotFound
 	}
 	if err != nil {
-		return sess.Record{}, fmt.Errorf("pgstore: get: %w", err)
+		return sess.Record{}, s.wrap("get", err)
 	}
 	if version < 1 || len(keys) != len(vals) {
 		return sess.Record{}, fmt.Errorf("pgstore: get: malformed row (version %d, %d keys, %d values): %w", version, len(keys), len(vals), sess.ErrNotFound)
@@ -416,7 +416,7 @@ func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
 	}
 	tag, err := s.db.Exec(ctx, s.createSQL, key(id), rec.Expires, nonNil(rec.Meta), keys, vals, now)
 	if err != nil {
-		return fmt.Errorf("pgstore: create: %w", err)
+		return s.wrap("create", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return sess.ErrConflict
@@ -499,7 +499,7 @@ func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 		return sess.ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("pgstore: update: %w", err)
+		return s.wrap("update", err)
 	}
 	switch status {
 	case statusOK, statusDeleted:
@@ -524,13 +524,13 @@ func (s *Store) Touch(ctx context.Context, id string, expires time.Time) error {
 	now := time.Now()
 	if !expires.After(now) {
 		if _, err := s.db.Exec(ctx, s.touchDeleteSQL, key(id)); err != nil {
-			return fmt.Errorf("pgstore: touch: %w", err)
+			return s.wrap("touch", err)
 		}
 		return nil
 	}
 	tag, err := s.db.Exec(ctx, s.touchSQL, key(id), now, expires)
 	if err != nil {
-		return fmt.Errorf("pgstore: touch: %w", err)
+		return s.wrap("touch", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return sess.ErrNotFound
@@ -545,9 +545,19 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		return sess.ErrClosed
 	}
 	if _, err := s.db.Exec(ctx, s.deleteSQL, key(id)); err != nil {
-		return fmt.Errorf("pgstore: delete: %w", err)
+		return s.wrap("delete", err)
 	}
 	return nil
+}
+
+// wrap adds the operation to a database error, and a hint when the table
+// does not exist (Migrate has not run).
+func (s *Store) wrap(op string, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		return fmt.Errorf("pgstore: %s: table %s does not exist (run Store.Migrate or apply MigrateSQL): %w", op, s.table, err)
+	}
+	return fmt.Errorf("pgstore: %s: %w", op, err)
 }
 
 // Sweep deletes the rows that expired before now, in statements of at most
@@ -562,7 +572,7 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 		}
 		tag, err := s.db.Exec(ctx, s.sweepSQL, time.Now(), s.batch)
 		if err != nil {
-			return total, fmt.Errorf("pgstore: sweep: %w", err)
+			return total, s.wrap("sweep", err)
 		}
 		n := tag.RowsAffected()
 		total += n

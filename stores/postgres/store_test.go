@@ -442,3 +442,20 @@ func TestSweepSkipsLockedRows(t *testing.T) {
 		t.Errorf("Sweep after the lock ended: deleted %d, %v; want 1", n, err)
 	}
 }
+
+// TestNoTable: before Migrate, calls fail with a store error that says
+// what to do, never ErrNotFound (the Manager must answer 503, not start a
+// new session).
+func TestNoTable(t *testing.T) {
+	requirePostgres(t)
+	pool := newPool(t, "", nil)
+	st, err := New(pool, Config{Table: "sess_missing_" + randomHex(6), SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = st.Get(context.Background(), "id")
+	if err == nil || errors.Is(err, sess.ErrNotFound) || !strings.Contains(err.Error(), "run Store.Migrate") {
+		t.Errorf("Get before Migrate: %v, want a store error naming Migrate", err)
+	}
+}
