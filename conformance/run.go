@@ -62,6 +62,7 @@ func allCases() []testCase {
 		hostileCases,
 		accessCases,
 		concurrencyCases,
+		manyWriterCases,
 		failureCases,
 		timeCases,
 	} {
@@ -88,6 +89,8 @@ type env struct {
 	stash map[string][]string // values the handler kept after requests ended
 
 	secret2 []byte // a second key for key-rotation cases
+
+	burstHC *http.Client // see burstClient
 
 	barrier     int           // handlers that reached the barrier
 	barrierDone chan struct{} // closed when barrierSize handlers arrived

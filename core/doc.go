@@ -20,10 +20,18 @@
 // An adapter calls Manager.Load before the handler and Manager.Commit when
 // the response is about to start. Load verifies the cookie's HMAC before
 // any store access and never adopts an ID the store does not hold. Commit
-// writes only if the handler changed something, with a versioned
-// compare-and-swap that merges concurrent changes to different keys, and
-// sends the cookie only when its value or lifetime changes. A request that
-// never writes its session stores nothing and sets no cookie.
+// writes only if the handler changed something, sending the store only the
+// keys the request changed as a Patch that the store applies atomically, so
+// concurrent changes to different keys never conflict; it sends the cookie
+// only when its value or lifetime changes. A request that never writes its
+// session stores nothing and sets no cookie.
+//
+// # Stores
+//
+// A Store keeps records of opaque Meta and Entries in the entry encoding
+// (AppendEntry, NextEntry, ParseEntries, ApplyPatch) and applies Patches
+// atomically; conformance.RunStore checks the contract. MemoryStore is the
+// default.
 //
 // # Security defaults
 //

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -625,5 +628,59 @@ func TestResponseControllerUnwrap(t *testing.T) {
 	r.sessionValue(t, "sid")
 	if _, ok := rw.(interface{ Unwrap() http.ResponseWriter }); !ok {
 		t.Error("the session writer has no Unwrap")
+	}
+}
+
+// busyStore makes every conditional Update fail with ErrConflict, as if the
+// session changed again before each retry of a renewal.
+type busyStore struct {
+	sess.Store
+	conditional atomic.Int64
+}
+
+func (s *busyStore) Update(ctx context.Context, id string, p sess.Patch) error {
+	if p.IfVersion != 0 {
+		s.conditional.Add(1)
+		return sess.ErrConflict
+	}
+	return s.Store.Update(ctx, id, p)
+}
+
+// TestRenewConflictIs409NotOutage: the one conflict the Manager cannot
+// merge (a renewal whose old record changes through every retry) answers
+// 409 with its own log event, leaves no new record and keeps the session.
+func TestRenewConflictIs409NotOutage(t *testing.T) {
+	e := newEnv(t, sess.Config{}, ops)
+	busy := &busyStore{Store: e.mem}
+	m, err := sess.New(sess.Config{Secret: secret, Store: busy, Now: e.clock.Now,
+		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	srv := httptest.NewTLSServer(m.Wrap(http.HandlerFunc(ops)))
+	defer srv.Close()
+	e.srv = srv
+	v := e.do(nil, "GET", "/?op=set&k=a&v=1").sessionValue(t, "sid")
+	before := e.mem.Len()
+	r := e.do(nil, "POST", "/?op=renew&user=u", "Cookie", "sid="+v)
+	if r.status != http.StatusConflict || r.body != "Conflict\n" || len(r.cookies) != 0 {
+		t.Errorf("renewal that kept conflicting: %d %q %q; want 409 \"Conflict\\n\" and no cookie", r.status, r.body, r.cookies)
+	}
+	if n := busy.conditional.Load(); n < 2 {
+		t.Errorf("the renewal tried the conditional delete %d times, want retries", n)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "event=conflict") || strings.Contains(logs, "unavailable") {
+		t.Errorf("log of an unmergeable conflict must carry event=conflict and not report a store outage:\n%s", logs)
+	}
+	if e.mem.Len() != before {
+		t.Errorf("store holds %d records after the failed renewal, want %d (the new record rolled back)", e.mem.Len(), before)
+	}
+	if r := e.do(nil, "GET", "/?op=get&k=a", "Cookie", "sid="+v); r.body != "1 true" {
+		t.Errorf("after a failed renewal the session reads %q, want it unchanged", r.body)
+	}
+	if !errors.Is(fmt.Errorf("x: %w", sess.ErrConflict), sess.ErrConflict) || errors.Is(sess.ErrConflict, sess.ErrStoreUnavailable) {
+		t.Error("ErrConflict must be distinct from ErrStoreUnavailable")
 	}
 }

@@ -437,7 +437,10 @@ func (m *Manager) appendEntries(b []byte, s *Session, base []byte) ([]byte, erro
 // go to the session's inline buffer when they fit.
 func (m *Manager) patch(s *Session, exp time.Time) (Patch, error) {
 	p := Patch{Clear: s.cleared && !s.clearSent, Expires: exp, MaxSize: m.cfg.MaxDataSize}
-	vals := s.valBuf[:0]
+	var vals []byte
+	if !s.encHeld {
+		vals = s.encBuf[:0]
+	}
 	sets := 0
 	for i := range s.changes {
 		c := &s.changes[i]
@@ -452,7 +455,7 @@ func (m *Manager) patch(s *Session, exp time.Time) (Patch, error) {
 		if vals, err = appendValue(vals, c.val, m.cfg.Codec, 0); err != nil {
 			return p, err
 		}
-		c.end = len(vals)
+		c.end = int32(len(vals))
 		sets++
 	}
 	if sets <= len(s.setBuf) {
@@ -460,7 +463,7 @@ func (m *Manager) patch(s *Session, exp time.Time) (Patch, error) {
 	} else {
 		p.Set = make([]Entry, 0, sets)
 	}
-	start := 0
+	start := int32(0)
 	for i := range s.changes {
 		c := &s.changes[i]
 		if c.sent || c.del {
@@ -530,8 +533,10 @@ func (m *Manager) tooLarge(size int) error {
 }
 
 func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, error) {
-	meta := appendMeta(s.metaBuf[:0], s.absolute)
-	entries, err := m.appendEntries(s.entBuf[:0], s, s.entries)
+	// Meta and, if they fit, the entries share the session's inline buffer.
+	meta := appendMeta(s.encBuf[:0], s.absolute)
+	meta = meta[:len(meta):len(meta)]
+	entries, err := m.appendEntries(s.encBuf[len(meta):len(meta)], s, s.entries)
 	if err == nil && len(meta)+len(entries) > m.cfg.MaxDataSize {
 		err = m.tooLarge(len(meta) + len(entries))
 	}
@@ -584,7 +589,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 		}
 	}
 	s.stored, s.version, s.isNew = true, 1, s.isNew && !s.renewed
-	s.entries, s.expires = entries, exp
+	s.entries, s.expires, s.encHeld = entries, exp, true
 	s.cleared, s.clearSent, s.changes, s.dirty = false, false, nil, false
 	return true, nil
 }

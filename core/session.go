@@ -15,8 +15,8 @@ type change struct {
 	key  string
 	val  any
 	del  bool
-	sent bool // already committed to the store by this request
-	end  int  // scratch: end of the encoded value while building a patch
+	sent bool  // already committed to the store by this request
+	end  int32 // scratch: end of the encoded value while building a patch
 }
 
 // Session is one request's view of a session. Handlers get it from their
@@ -60,10 +60,9 @@ type Session struct {
 
 	// Allocated with the session to save allocations per request.
 	changeBuf [2]change
-	setBuf    [2]Entry
-	metaBuf   [12]byte
-	valBuf    [64]byte
-	entBuf    [128]byte
+	setBuf    [1]Entry
+	encBuf    [40]byte // encoded values of a small commit
+	encHeld   bool     // entries may live in encBuf: do not reuse it
 	hdrBuf    [3]string
 	hc        HeaderCarrier
 	ctx       sessionCtx

@@ -3,6 +3,7 @@ package sess
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -346,5 +347,40 @@ func TestVerifyDoesNotAllocate(t *testing.T) {
 	v := s.sign("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ")
 	if a := testing.AllocsPerRun(100, func() { s.verify(v) }); a != 0 {
 		t.Errorf("verify allocated %v times per call, want 0", a)
+	}
+}
+
+// TestLateChangeAfterCreateKeepsView: a session created by the first
+// commit keeps its entries in the session's inline buffer; a late change
+// committed afterwards must not overwrite them.
+func TestLateChangeAfterCreateKeepsView(t *testing.T) {
+	m, _ := New(Config{Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
+	defer m.Close()
+	ctx := context.Background()
+	c := HeaderCarrier{Request: http.Header{}, Response: http.Header{}}
+	s, _ := m.Load(ctx, c)
+	s.Set("a", "alpha")
+	if err := m.Commit(ctx, s, 200); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		s.Set(fmt.Sprintf("late%d", i), strings.Repeat("z", 30))
+		if err := m.Commit(ctx, s, 200); err != nil {
+			t.Fatalf("late commit %d: %v", i, err)
+		}
+		if v, _ := Get[string](s, "a"); v != "alpha" {
+			t.Fatalf("after late commit %d: a = %q, want alpha", i, v)
+		}
+	}
+	rec, err := m.store.Get(ctx, s.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := ParseEntries(rec.Entries)
+	if err != nil || len(es) != 4 {
+		t.Fatalf("stored entries %v, %v; want a and three late keys", es, err)
+	}
+	if v, _ := Get[string](s, "a"); v != "alpha" {
+		t.Errorf("a = %q, want alpha", v)
 	}
 }

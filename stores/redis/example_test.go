@@ -17,8 +17,10 @@ import (
 // (This example needs a Redis server, so it is compiled but not run.)
 func Example() {
 	// One client per process, shared by all requests. The store never
-	// closes it.
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	// closes it. ContextTimeoutEnabled makes go-redis end each command at
+	// the Manager's StoreTimeout (the store enforces that bound without it
+	// too, at a cost).
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 	defer rdb.Close()
 
 	m, err := sess.New(sess.Config{
@@ -44,11 +46,13 @@ func Example() {
 // Cluster. Each session is a single key, so Cluster needs no hash tags.
 func ExampleNew() {
 	cluster := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs: []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"},
+		Addrs:                 []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"},
+		ContextTimeoutEnabled: true,
 	})
 	sentinel := redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName:    "mymaster",
-		SentinelAddrs: []string{"10.0.0.1:26379", "10.0.0.2:26379"},
+		MasterName:            "mymaster",
+		SentinelAddrs:         []string{"10.0.0.1:26379", "10.0.0.2:26379"},
+		ContextTimeoutEnabled: true,
 	})
 	_ = redisstore.New(cluster, redisstore.Config{})
 	_ = redisstore.New(sentinel, redisstore.Config{Prefix: "shop:sess:"})

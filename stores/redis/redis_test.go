@@ -273,10 +273,7 @@ func TestOutage(t *testing.T) {
 // after, although the restarted server lost its data and its script cache
 // (go-redis falls back from EVALSHA to EVAL).
 func TestRedisRestart(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed; TestOutage covers outages through a proxy")
-	}
+	bin, _ := redisBinaries(t)
 	port := freePort(t)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	stop := startRedis(t, bin, port)
