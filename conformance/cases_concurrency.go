@@ -176,6 +176,25 @@ var concurrencyCases = []testCase{
 		},
 	},
 	{
+		name: "RenewCarriesConcurrentWrite",
+		why:  "a change another request commits to a session while a renewal (a login) of it is in flight must survive in the renewed session: the renewal replaces the old record only at the version it loaded, else re-reads it and carries the change over",
+		run: func(e *env) {
+			c := e.newClient()
+			old := e.issued(c.must("op", "set", "k", "a", "v", "1"), "a new session's first write sets its cookie")
+			done := make(chan *result, 1)
+			go func() { done <- c.do("op", "renew", "k", "user", "v", "alice", "wait", "A") }()
+			e.awaitGate("A")
+			e.wantBody(e.session(old, "op", "set", "k", "cart", "v", "book"), none, "a write to the old ID while the renewal is in flight succeeds")
+			e.open("A")
+			r := <-done
+			nv := e.issued(r, "a renewal sends the new cookie")
+			e.wantBody(e.session(nv, "op", "get", "k", "cart"), "book", "the renewed session must keep the change committed meanwhile")
+			e.wantBody(e.session(nv, "op", "get", "k", "user"), "alice", "the renewed session keeps the renewing request's own change")
+			e.wantBody(e.session(nv, "op", "get", "k", "a"), "1", "the renewed session keeps its data")
+			e.wantNoRecord(idOf(old), "the renewed-away ID must be gone")
+		},
+	},
+	{
 		name: "IDCollisionRedraws",
 		why:  "a new session must never take over a live session whose ID the generator happened to repeat",
 		config: func(e *env, c *sess.Config) {
@@ -312,6 +331,9 @@ var manyWriterCases = []testCase{
 		run: func(e *env) {
 			const writers, inFlight = 1000, 200
 			v := e.issued(e.newClient().must("op", "set", "k", "base", "v", "0"), "a new session's first write sets its cookie")
+			// Open the connections first, so the latencies measure the
+			// session work rather than a burst of TLS handshakes.
+			e.burst(inFlight, inFlight, []string{v}, func(int) []string { return []string{"op", "get", "k", "base"} })
 			results, took := e.burst(writers, inFlight, []string{v}, func(i int) []string {
 				return []string{"op", "set", "k", fmt.Sprintf("w%04d", i), "v", strconv.Itoa(i)}
 			})

@@ -208,3 +208,31 @@ func (s *flawedStore) Delete(_ context.Context, id string) error {
 	delete(s.m, id)
 	return nil
 }
+
+// TestAdapterSuiteCatchesNonAtomicStore checks that the adapter suite's
+// many-writer cases fail, over real HTTP, on a store that applies patches
+// as a read-modify-write without atomicity.
+func TestAdapterSuiteCatchesNonAtomicStore(t *testing.T) {
+	if os.Getenv(flawEnv) != "" {
+		t.Skip("inside a flaw subprocess")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNonAtomicStoreAdapterChild$/^ThousandWritersOneSession$", "-test.count=1")
+	cmd.Env = append(os.Environ(), flawEnv+"=nonatomic")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("adapter suite with a non-atomic store: err = %v, want a failing exit status\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- FAIL: TestNonAtomicStoreAdapterChild/ThousandWritersOneSession ") {
+		t.Errorf("a non-atomic store was not caught by ThousandWritersOneSession\n%s", out)
+	}
+}
+
+// TestNonAtomicStoreAdapterChild is the subprocess body of
+// TestAdapterSuiteCatchesNonAtomicStore.
+func TestNonAtomicStoreAdapterChild(t *testing.T) {
+	if os.Getenv(flawEnv) != "nonatomic" {
+		t.Skip("runs only as a subprocess of TestAdapterSuiteCatchesNonAtomicStore")
+	}
+	conformance.RunWithStore(t, mount, func(t *testing.T) sess.Store { return newFlawedStore("nonatomic") })
+}

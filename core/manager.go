@@ -85,7 +85,8 @@ func (m *Manager) Logger() *slog.Logger { return m.cfg.Logger }
 
 // ErrorResponse returns what an adapter should answer when Load or Commit
 // fails before the response started, as chosen by Config.ErrorHandler, and
-// logs the failure at level Error.
+// logs the failure at level Error (an unmergeable ErrConflict, which is no
+// store failure, at level Warn with event=conflict).
 func (m *Manager) ErrorResponse(ctx context.Context, err error) ErrorResponse {
 	if errors.Is(err, ErrConflict) {
 		m.logSession(ctx, slog.LevelWarn, "sess: a concurrent change of the session could not be merged; answering with an error response", "",
