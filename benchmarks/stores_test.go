@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -107,10 +106,7 @@ func openBenchRedisStore(b *testing.B) (sess.Store, string) {
 // benchmark's PostgreSQL, dropped when the benchmark ends, or why it
 // cannot.
 func openBenchPostgresStore(b *testing.B) (sess.Store, string) {
-	dsn := os.Getenv("SESS_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	dsn := benchPostgresDSN()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	pool, err := pgxpool.New(ctx, dsn)
