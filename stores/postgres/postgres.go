@@ -42,7 +42,8 @@
 //     IfVersion and MaxSize, and writes or deletes the row. Concurrent
 //     patches of different keys therefore never conflict and all survive,
 //     from any number of instances; of two patches setting the same key, the
-//     one PostgreSQL applies last wins.
+//     one PostgreSQL applies last wins. The writes to one session queue on
+//     its row lock, one commit at a time.
 //   - An Update or Touch of a session that is gone (deleted, expired, swept)
 //     fails with sess.ErrNotFound and stores nothing: a destroyed session is
 //     never resurrected. A write whose expiry is not in the future deletes
