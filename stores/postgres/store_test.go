@@ -350,13 +350,8 @@ func TestSweep(t *testing.T) {
 	tr.name = opNames(st)
 	ctx := context.Background()
 	live := time.Now().Add(time.Hour)
-	short := time.Now().Add(200 * time.Millisecond)
 	for i := range 30 {
-		exp := live
-		if i%3 != 0 {
-			exp = short // 20 rows expire
-		}
-		if err := st.Create(ctx, fmt.Sprintf("s%d", i), sess.Record{Meta: []byte("m"), Expires: exp}); err != nil {
+		if err := st.Create(ctx, fmt.Sprintf("s%d", i), sess.Record{Meta: []byte("m"), Expires: live}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -367,16 +362,34 @@ func TestSweep(t *testing.T) {
 		}
 		return n
 	}
+	// expire moves the given sessions' expiry into the past, as time would.
+	expire := func(ids ...string) {
+		t.Helper()
+		keys := make([][]byte, len(ids))
+		for i, id := range ids {
+			keys[i] = key(id)
+		}
+		tag, err := pool.Exec(ctx, "UPDATE "+quote(st.table)+" SET expires = now() - interval '1 second' WHERE id = ANY($1)", keys)
+		if err != nil || tag.RowsAffected() != int64(len(ids)) {
+			t.Fatalf("expiring %d rows: %v, %d rows", len(ids), err, tag.RowsAffected())
+		}
+	}
 	if n, err := st.Sweep(ctx); err != nil || n != 0 {
 		t.Errorf("Sweep before anything expired: %d, %v; want 0", n, err)
 	}
-	time.Sleep(time.Until(short) + 50*time.Millisecond)
+	var dead []string
+	for i := range 30 {
+		if i%3 != 0 {
+			dead = append(dead, fmt.Sprintf("s%d", i))
+		}
+	}
+	expire(dead...) // 20 rows
 	tr.take()
 	n, err := st.Sweep(ctx)
 	if err != nil || n != 20 {
 		t.Errorf("Sweep: deleted %d, %v; want 20", n, err)
 	}
-	if ops := tr.take(); len(ops) != 3 { // 7 + 7 + 6
+	if ops, _ := tr.takeStore(); len(ops) != 3 { // 7 + 7 + 6
 		t.Errorf("Sweep of 20 rows in batches of 7 ran %v, want 3 statements", ops)
 	}
 	if c := count(); c != 10 {
@@ -386,10 +399,11 @@ func TestSweep(t *testing.T) {
 	// The background sweeper, every 50 ms.
 	bg := newTestStore(t, pool, Config{Table: st.table, SweepInterval: 50 * time.Millisecond})
 	for i := range 5 {
-		if err := st.Create(ctx, fmt.Sprintf("bg%d", i), sess.Record{Meta: []byte("m"), Expires: time.Now().Add(100 * time.Millisecond)}); err != nil {
+		if err := st.Create(ctx, fmt.Sprintf("bg%d", i), sess.Record{Meta: []byte("m"), Expires: live}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	expire("bg0", "bg1", "bg2", "bg3", "bg4")
 	deadline := time.Now().Add(10 * time.Second)
 	for count() != 10 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -416,11 +430,13 @@ func TestSweepSkipsLockedRows(t *testing.T) {
 	st := newTestStore(t, pool, Config{SweepInterval: -1})
 	ctx := context.Background()
 	for _, id := range []string{"locked", "free"} {
-		if err := st.Create(ctx, id, sess.Record{Meta: []byte("m"), Expires: time.Now().Add(100 * time.Millisecond)}); err != nil {
+		if err := st.Create(ctx, id, sess.Record{Meta: []byte("m"), Expires: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(150 * time.Millisecond)
+	if _, err := pool.Exec(ctx, "UPDATE "+quote(st.table)+" SET expires = now() - interval '1 second'"); err != nil {
+		t.Fatal(err)
+	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
