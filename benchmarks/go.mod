@@ -13,7 +13,9 @@ require (
 	github.com/gosess/sess/adapters/gin v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/adapters/nethttp v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/core v0.0.0-00010101000000-000000000000
+	github.com/gosess/sess/stores/postgres v0.0.0-00010101000000-000000000000
 	github.com/gosess/sess/stores/redis v0.0.0-00010101000000-000000000000
+	github.com/jackc/pgx/v5 v5.13.0
 	github.com/labstack/echo-contrib v0.50.1
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/quasoft/memstore v0.0.0-20191010062613-2bce066d2b0b
@@ -38,6 +40,9 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/context v1.1.2 // indirect
 	github.com/gorilla/securecookie v1.1.2 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/compress v1.18.0 // indirect
 	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
@@ -62,8 +67,9 @@ require (
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.53.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.46.0 // indirect
-	golang.org/x/text v0.40.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
 )
@@ -75,5 +81,6 @@ replace (
 	github.com/gosess/sess/adapters/nethttp => ../adapters/nethttp
 	github.com/gosess/sess/conformance => ../conformance
 	github.com/gosess/sess/core => ../core
+	github.com/gosess/sess/stores/postgres => ../stores/postgres
 	github.com/gosess/sess/stores/redis => ../stores/redis
 )

@@ -12,7 +12,7 @@
 //		// serve newHandler(m) on ln until ctx is done, then shut down.
 //	}
 //
-// Main parses -addr, -secure and -redis, reads SESSION_SECRET, builds the
+// Main parses -addr, -secure, -redis and -postgres, reads SESSION_SECRET, builds the
 // sess.Manager with NewManager, listens, and calls serve until the process
 // receives an interrupt.
 package demo
@@ -63,6 +63,13 @@ type Options struct {
 	// default, "sess:". It has no flag; tests set it to keep their keys
 	// apart.
 	RedisPrefix string
+	// Postgres is the connection string of a PostgreSQL database to keep
+	// sessions in (-postgres). Empty means the in-memory store.
+	Postgres string
+	// PostgresTable is the session table in PostgreSQL. Empty means
+	// pgstore's default, "sess_sessions". It has no flag; tests set it to
+	// keep their rows apart.
+	PostgresTable string
 }
 
 // ParseFlags parses the examples' command line. name is the program name
@@ -75,12 +82,18 @@ func ParseFlags(name string, args []string, output io.Writer) (Options, error) {
 	fs.StringVar(&o.Addr, "addr", DefaultAddr, "TCP `address` to listen on")
 	fs.BoolVar(&o.Secure, "secure", false, "mark the session cookie Secure (only when the site is served over HTTPS, e.g. behind a TLS proxy)")
 	fs.StringVar(&o.Redis, "redis", "", "keep sessions in the Redis server at `host:port` instead of in memory")
+	fs.StringVar(&o.Postgres, "postgres", "", "keep sessions in the PostgreSQL database at `DSN` (e.g. postgres://user@host/db) instead of in memory")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\nServes the sess demo: a session counter, login and logout.\nThe cookie signing secret comes from $%s (at least %d bytes);\nwithout it a random one is used.\n\nFlags:\n", name, SecretEnv, sess.MinSecretLen)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
+	}
+	if o.Redis != "" && o.Postgres != "" {
+		fmt.Fprintln(fs.Output(), "-redis and -postgres exclude each other")
+		fs.Usage()
+		return Options{}, errors.New("-redis and -postgres exclude each other")
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
@@ -142,6 +155,14 @@ func NewManager(ctx context.Context, o Options, getenv func(string) string, logg
 		}
 		cfg.Store, closeStore = store, closeRedis
 		logger.Info("demo: keeping sessions in Redis", slog.String("redis", o.Redis))
+	}
+	if o.Postgres != "" {
+		store, closePostgres, err := newPostgresStore(ctx, o.Postgres, o.PostgresTable)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.Store, closeStore = store, closePostgres
+		logger.Info("demo: keeping sessions in PostgreSQL")
 	}
 	m, err = sess.New(cfg)
 	if err != nil {

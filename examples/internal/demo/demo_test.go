@@ -34,6 +34,8 @@ func TestParseFlags(t *testing.T) {
 		{args: nil, want: demo.Options{Addr: "127.0.0.1:8080"}},
 		{args: []string{"-addr", ":9000", "-secure", "-redis", "localhost:6379"}, want: demo.Options{Addr: ":9000", Secure: true, Redis: "localhost:6379"}},
 		{args: []string{"-addr=[::1]:0"}, want: demo.Options{Addr: "[::1]:0"}},
+		{args: []string{"-postgres", "postgres://app@db/app"}, want: demo.Options{Addr: "127.0.0.1:8080", Postgres: "postgres://app@db/app"}},
+		{args: []string{"-postgres", "postgres://app@db/app", "-redis", "localhost:6379"}, wantErr: true},
 		{args: []string{"-nope"}, wantErr: true},
 		{args: []string{"extra"}, wantErr: true},
 		{args: []string{"-addr"}, wantErr: true},
@@ -55,7 +57,7 @@ func TestParseFlags(t *testing.T) {
 	if _, err := demo.ParseFlags("demo", []string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: error %v, want flag.ErrHelp", err)
 	}
-	for _, f := range []string{"-addr", "-secure", "-redis", demo.SecretEnv} {
+	for _, f := range []string{"-addr", "-secure", "-redis", "-postgres", demo.SecretEnv} {
 		if !strings.Contains(out.String(), f) {
 			t.Errorf("usage does not mention %s:\n%s", f, out.String())
 		}
@@ -122,6 +124,12 @@ func TestNewManager(t *testing.T) {
 	_, _, err = demo.NewManager(ctx, demo.Options{Redis: addr}, env(map[string]string{demo.SecretEnv: secret}), logger)
 	if err == nil || !strings.Contains(err.Error(), "redis at "+addr) {
 		t.Errorf("NewManager with no Redis at %s: error %v", addr, err)
+	}
+	// So does a PostgreSQL DSN where nothing listens.
+	dsn := "postgres://postgres@" + addr + "/postgres?sslmode=disable"
+	_, _, err = demo.NewManager(ctx, demo.Options{Postgres: dsn}, env(map[string]string{demo.SecretEnv: secret}), logger)
+	if err == nil || !strings.Contains(err.Error(), "postgres at 127.0.0.1 does not answer") {
+		t.Errorf("NewManager with no PostgreSQL at %s: error %v", addr, err)
 	}
 }
 
