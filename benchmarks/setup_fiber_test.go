@@ -41,11 +41,11 @@ func (c *fiberClient) do() {
 // bytes valid until the next request.
 func (c *fiberClient) responsePair() []byte {
 	var pair []byte
-	c.ctx.Response.Header.VisitAllCookie(func(_, line []byte) {
+	for _, line := range c.ctx.Response.Header.Cookies() {
 		if p := pairOfBytes(line); p != nil {
 			pair = p
 		}
-	})
+	}
 	return pair
 }
 
