@@ -334,8 +334,8 @@ const manyWritersStoreTimeout = time.Minute
 
 var manyWriterCases = []testCase{
 	{
-		name: "ThousandWritersOneSession",
-		why:  "a page firing many parallel requests on one session, each changing its own key, must get every one answered 2xx and every change kept: the store applies each commit's changes atomically, so disjoint writes never conflict",
+		name:   "ThousandWritersOneSession",
+		why:    "a page firing many parallel requests on one session, each changing its own key, must get every one answered 2xx and every change kept: the store applies each commit's changes atomically, so disjoint writes never conflict",
 		config: func(_ *env, c *sess.Config) { c.StoreTimeout = manyWritersStoreTimeout },
 		run: func(e *env) {
 			const writers, inFlight = 1000, 200
@@ -372,8 +372,8 @@ var manyWriterCases = []testCase{
 		},
 	},
 	{
-		name: "ThousandSessionsTenWriters",
-		why:  "many sessions with several parallel writers each must keep every write; no writer may be refused",
+		name:   "ThousandSessionsTenWriters",
+		why:    "many sessions with several parallel writers each must keep every write; no writer may be refused",
 		config: func(_ *env, c *sess.Config) { c.StoreTimeout = manyWritersStoreTimeout },
 		run: func(e *env) {
 			sessions, writers, inFlight := 1000, 10, 200
