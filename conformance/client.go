@@ -196,6 +196,9 @@ func (e *env) sessionCookies(r *result) []*http.Cookie {
 			continue
 		}
 		if c.Name == e.m.CookieName() {
+			if c.MaxAge >= 0 {
+				e.checkIssuedID(c.Value)
+			}
 			out = append(out, c)
 		}
 	}

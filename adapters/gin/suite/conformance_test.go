@@ -28,6 +28,8 @@ func (x exchange) Bag(key string) any {
 	return v
 }
 
+func (x exchange) AddHeader(name, value string) { x.c.Writer.Header().Add(name, value) }
+
 func (x exchange) SetCookie(name, value string) {
 	x.c.SetCookie(name, value, 0, "/", "", false, false)
 }
@@ -54,17 +56,38 @@ func (x exchange) Stream(status int, chunks ...string) error {
 	return err
 }
 
-func mount(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
-	r := gin.New()
-	r.Use(gin.RecoveryWithWriter(io.Discard), sessgin.Middleware(m))
-	r.Any("/*path", func(c *gin.Context) {
-		if err := h(exchange{c}); err != nil {
-			_ = c.AbortWithError(http.StatusInternalServerError, err)
-		}
-	})
-	return r
+// mount serves h for every method and path behind gin's recovery and the
+// session middleware; errors h returns are aborted with 500.
+var mount = newMount(nil)
+
+// newMount is mount with the given middleware in front of the session
+// middleware.
+func newMount(before ...gin.HandlerFunc) conformance.Mount {
+	return func(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
+		r := gin.New()
+		r.Use(gin.RecoveryWithWriter(io.Discard))
+		r.Use(before...)
+		r.Use(sessgin.Middleware(m))
+		r.Any("/*path", func(c *gin.Context) {
+			if err := h(exchange{c}); err != nil {
+				_ = c.AbortWithError(http.StatusInternalServerError, err)
+			}
+		})
+		return r
+	}
 }
 
-func TestConformance(t *testing.T) { conformance.Run(t, mount) }
+// readCookies reads the request's cookies through gin's API, as
+// authentication middleware does.
+func readCookies(c *gin.Context) {
+	_, _ = c.Cookie("sid")
+	_ = c.Request.Cookies()
+}
+
+// gin has no writer-swapping middleware of its own; the cookie-reading
+// variant is its optional capability.
+func TestConformance(t *testing.T) {
+	conformance.Run(t, mount, conformance.CookiesReadFirst(newMount(readCookies)))
+}
 
 func FuzzCookieHeader(f *testing.F) { conformance.FuzzCookieHeader(f, mount) }
