@@ -194,6 +194,9 @@ var gapCases = []testCase{
 			r := c.do("op", "set", "k", "a", "v", "1")
 			if e.wantBody(r, none, "a write through the swapped writer must succeed") {
 				e.issued(r, "the session cookie must be set before the body is written, through a swapped writer too")
+				if !r.gzipped {
+					e.fail("the WriterSwapped mount must swap the writer for a compressing one", "the response to a client that accepts gzip came uncompressed")
+				}
 			}
 			e.wantBody(c.do("op", "get", "k", "a"), "1", "the session written through a swapped writer must be saved")
 			c = e.clientFor(srv)

@@ -4,10 +4,12 @@
 package suite_test
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -58,16 +60,17 @@ func (x exchange) Stream(status int, chunks ...string) error {
 
 // mount serves h for every method and path behind gin's recovery and the
 // session middleware; errors h returns are aborted with 500.
-var mount = newMount(nil)
+var mount = newMount(nil, nil)
 
 // newMount is mount with the given middleware in front of the session
-// middleware.
-func newMount(before ...gin.HandlerFunc) conformance.Mount {
+// middleware (before) and between it and the handler (after).
+func newMount(before, after []gin.HandlerFunc) conformance.Mount {
 	return func(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
 		r := gin.New()
 		r.Use(gin.RecoveryWithWriter(io.Discard))
 		r.Use(before...)
 		r.Use(sessgin.Middleware(m))
+		r.Use(after...)
 		r.Any("/*path", func(c *gin.Context) {
 			if err := h(exchange{c}); err != nil {
 				_ = c.AbortWithError(http.StatusInternalServerError, err)
@@ -84,10 +87,55 @@ func readCookies(c *gin.Context) {
 	_ = c.Request.Cookies()
 }
 
-// gin has no writer-swapping middleware of its own; the cookie-reading
-// variant is its optional capability.
+// gzipWriter is c.Writer swapped for a compressing one, as gzip
+// middleware for gin does: the compressed bytes reach gin's writer when the
+// gzip buffer fills, on Flush and when the handler is done.
+type gzipWriter struct {
+	gin.ResponseWriter
+	gz *gzip.Writer
+}
+
+func (w *gzipWriter) Write(b []byte) (int, error) {
+	if w.gz == nil {
+		w.Header().Del("Content-Length")
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Add("Vary", "Accept-Encoding")
+		w.gz = gzip.NewWriter(w.ResponseWriter)
+	}
+	return w.gz.Write(b)
+}
+
+func (w *gzipWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+func (w *gzipWriter) Flush() {
+	if w.gz != nil {
+		_ = w.gz.Flush()
+	}
+	w.ResponseWriter.Flush()
+}
+
+// gzipMiddleware swaps c.Writer for a gzipWriter when the client accepts
+// gzip.
+func gzipMiddleware(c *gin.Context) {
+	if !strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+		c.Next()
+		return
+	}
+	gw := &gzipWriter{ResponseWriter: c.Writer}
+	c.Writer = gw
+	defer func() {
+		if gw.gz != nil {
+			_ = gw.gz.Close()
+		}
+		c.Writer = gw.ResponseWriter
+	}()
+	c.Next()
+}
+
 func TestConformance(t *testing.T) {
-	conformance.Run(t, mount, conformance.CookiesReadFirst(newMount(readCookies)))
+	conformance.Run(t, mount,
+		conformance.CookiesReadFirst(newMount([]gin.HandlerFunc{readCookies}, nil)),
+		conformance.WriterSwapped(newMount(nil, []gin.HandlerFunc{gzipMiddleware})))
 }
 
 func FuzzCookieHeader(f *testing.F) { conformance.FuzzCookieHeader(f, mount) }
