@@ -78,44 +78,72 @@ func RedisOutage(t *testing.T, serve demo.ServeFunc) {
 	wg.Wait()
 
 	limit := sess.DefaultStoreTimeout + OutageSlack
+	const pausedTries = 3
 	rs.pause(t)
 	for _, req := range []struct{ path, cookie string }{
 		{"/session_test", cookie},
 		{"/whoami", cookie},
 		{"/session_test", ""},
 	} {
-		status, _, setCookie, took, err := send(req.path, req.cookie)
+		// The fastest of up to three answers counts: a starved CPU can
+		// delay one answer past the bound, while a store that ignored its
+		// deadline would be late every time (go-redis's defaults: 5-6 s).
+		var (
+			status    int
+			setCookie string
+			took      time.Duration
+			err       error
+		)
+		for range pausedTries {
+			status, _, setCookie, took, err = send(req.path, req.cookie)
+			if err != nil || status != http.StatusServiceUnavailable || setCookie != "" || took <= limit {
+				break
+			}
+		}
 		t.Logf("Redis paused: %s (cookie %v): %d in %v", req.path, req.cookie != "", status, took.Round(time.Millisecond))
 		if err != nil || status != http.StatusServiceUnavailable || setCookie != "" || took > limit {
 			t.Errorf("Redis paused: %s: status %d, Set-Cookie %q, err %v, after %v; want 503, no cookie, within %v", req.path, status, setCookie, err, took, limit)
 		}
 	}
 	var (
-		mu    sync.Mutex
-		bad   []string
-		worst time.Duration
+		mu       sync.Mutex
+		bad      []string
+		worst    time.Duration
+		onlyLate bool // every bad answer was a 503, only too late
 	)
 	// Requests arrive 2 ms apart, as traffic does: all of them are in
-	// flight at once from the last arrival on.
-	for i := range inFlight {
-		time.Sleep(2 * time.Millisecond)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ck := cookie
-			if i%2 == 1 {
-				ck = ""
+	// flight at once from the last arrival on. A burst whose bad answers
+	// were all late 503s is sent again, up to three times in all, for the
+	// reason given above.
+	for try := range pausedTries {
+		if try > 0 {
+			if len(bad) == 0 || !onlyLate {
+				break
 			}
-			status, _, _, took, err := send("/session_test", ck)
-			mu.Lock()
-			defer mu.Unlock()
-			worst = max(worst, took)
-			if err != nil || status != http.StatusServiceUnavailable || took > limit {
-				bad = append(bad, fmt.Sprintf("status %d, err %v, after %v", status, err, took))
-			}
-		}()
+			t.Logf("Redis paused: burst %d: %d of %d late (slowest %v); sending it again", try, len(bad), inFlight, worst.Round(time.Millisecond))
+		}
+		bad, worst, onlyLate = nil, 0, true
+		for i := range inFlight {
+			time.Sleep(2 * time.Millisecond)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ck := cookie
+				if i%2 == 1 {
+					ck = ""
+				}
+				status, _, _, took, err := send("/session_test", ck)
+				mu.Lock()
+				defer mu.Unlock()
+				worst = max(worst, took)
+				if err != nil || status != http.StatusServiceUnavailable || took > limit {
+					bad = append(bad, fmt.Sprintf("status %d, err %v, after %v", status, err, took))
+					onlyLate = onlyLate && err == nil && status == http.StatusServiceUnavailable
+				}
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	t.Logf("Redis paused: %d requests in flight, slowest answer %v", inFlight, worst.Round(time.Millisecond))
 	if len(bad) > 0 {
 		t.Errorf("Redis paused: %d of %d requests in flight not a 503 within %v; first: %s", len(bad), inFlight, limit, bad[0])
