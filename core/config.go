@@ -124,6 +124,13 @@ type Config struct {
 	// Logger receives security events and failures (seed: logger). Session
 	// IDs are never logged, only a short keyed hash. Default: slog.Default().
 	Logger *slog.Logger
+	// Observer receives every session lifecycle event and store call (see
+	// Event), for metrics: Counters counts them, the otel module exports
+	// them. It is called synchronously and must be fast. Invalid cookies,
+	// ambiguous cookies and corrupt records are logged at most 10 times a
+	// minute (with a summary of the lines suppressed), but always observed.
+	// Default: none (no cost).
+	Observer Observer
 
 	// StoreTimeout bounds every store call. Store calls use a context that a
 	// client disconnect does not cancel. Default: 2s.
