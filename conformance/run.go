@@ -66,6 +66,7 @@ func allCases() []testCase {
 		failureCases,
 		lateCases,
 		timeCases,
+		headerCases,
 	} {
 		all = append(all, group...)
 	}

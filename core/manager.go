@@ -171,6 +171,9 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	}
 	var cands [maxCandidates]string
 	n := cookieCandidates(c.RequestHeader("Cookie"), m.cfg.CookieName, &cands)
+	if m.cfg.TokenHeader != "" {
+		n = m.tokenCandidates(c, n, &cands)
+	}
 	if n == 0 {
 		return s, nil
 	}
@@ -406,8 +409,14 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 	case s.stored && (created || s.resign):
 		s.resign = false
 		m.emit(s, m.cookies.line(m.signer, s.id, now, time.UnixMilli(s.absolute)))
+		if m.cfg.TokenHeader != "" {
+			m.emitToken(s, m.signer.sign(s.id))
+		}
 	case s.destroyed && !s.stored:
 		m.emit(s, m.cookies.deleted)
+		if m.cfg.TokenHeader != "" {
+			m.emitToken(s, HeaderExpired)
+		}
 	}
 	s.destroyed = false
 	return nil

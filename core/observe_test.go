@@ -306,3 +306,21 @@ func TestForgedCookieFloodBoundedLogs(t *testing.T) {
 }
 
 func countLines(s string) int { return strings.Count(s, "\n") }
+
+func TestTokenHeaderValidation(t *testing.T) {
+	for _, name := range []string{"Cookie", "authorization", "Set-Cookie", "Bad Name", "X:Y", "Vary"} {
+		if _, err := sess.New(sess.Config{Secret: secret, TokenHeader: name}); !errors.Is(err, sess.ErrInvalidConfig) {
+			t.Errorf("TokenHeader %q: err %v, want ErrInvalidConfig", name, err)
+		}
+	}
+	// A lower-case name works: it is canonicalised.
+	e := newEnv(t, sess.Config{TokenHeader: "x-session-token"}, ops)
+	r := e.do(nil, "GET", "/?op=set&k=a&v=1")
+	v := r.header.Get("X-Session-Token")
+	if v == "" || v != r.sessionValue(t, "sid") {
+		t.Fatalf("token %q, cookie %q", v, r.sessionValue(t, "sid"))
+	}
+	if got := e.do(nil, "GET", "/?op=get&k=a", "x-session-token", v).body; got != "1 true" {
+		t.Errorf("by token: %q", got)
+	}
+}
