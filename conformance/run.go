@@ -75,6 +75,7 @@ func allCases() []testCase {
 		lateCases,
 		timeCases,
 		gapCases,
+		headerCases,
 	} {
 		all = append(all, group...)
 	}

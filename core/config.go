@@ -117,6 +117,16 @@ type Config struct {
 	// IdleTimeout.
 	AbsoluteTimeout time.Duration
 
+	// TokenHeader, when set, names a request header (such as
+	// "Session-Token") that carries the signed session value for API and
+	// mobile clients, besides the cookie: the same signing, strictness and
+	// key rotation apply. A response that issues a value (a new session, a
+	// renewal, a key rotation) carries it in this header too, one that ends
+	// the session carries HeaderExpired, and both add Vary on the header.
+	// The value is never read from the URL. Cookie, Authorization and other
+	// standard headers are refused. Default: none (cookies only).
+	TokenHeader string
+
 	// SkipHeaders lists request headers that skip session handling (seed:
 	// skip_session_header). Default: none.
 	SkipHeaders []SkipHeader
@@ -124,6 +134,13 @@ type Config struct {
 	// Logger receives security events and failures (seed: logger). Session
 	// IDs are never logged, only a short keyed hash. Default: slog.Default().
 	Logger *slog.Logger
+	// Observer receives every session lifecycle event and store call (see
+	// Event), for metrics: Counters counts them, the otel module exports
+	// them. It is called synchronously and must be fast. Invalid cookies,
+	// ambiguous cookies and corrupt records are logged at most 10 times a
+	// minute (with a summary of the lines suppressed), but always observed.
+	// Default: none (no cost).
+	Observer Observer
 
 	// StoreTimeout bounds every store call. Store calls use a context that a
 	// client disconnect does not cancel. Default: 2s.
@@ -249,6 +266,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if c.IdleTimeout > 0 && c.AbsoluteTimeout < c.IdleTimeout {
 		return c, invalid("AbsoluteTimeout %v is shorter than IdleTimeout %v", c.AbsoluteTimeout, c.IdleTimeout)
+	}
+	var err error
+	if c.TokenHeader, err = validTokenHeader(c.TokenHeader); err != nil {
+		return c, err
 	}
 	for i, h := range c.SkipHeaders {
 		if h.Name == "" || strings.ContainsAny(h.Name, " \t\r\n:") {

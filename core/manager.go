@@ -30,6 +30,8 @@ type Manager struct {
 	touchMin time.Duration
 	// builtinIDs: GenerateID is RandomID, whose output needs no check.
 	builtinIDs bool
+	obs        Observer   // Config.Observer; nil costs nothing
+	seclog     logLimiter // rate limit of the security log lines
 }
 
 // New validates cfg and returns a Manager. Every validation failure wraps
@@ -44,6 +46,7 @@ func New(cfg Config) (*Manager, error) {
 		signer:  newSigner(c.CookieName, c.Secret, c.PreviousSecrets),
 		cookies: newCookieWriter(&c),
 		store:   c.Store,
+		obs:     c.Observer,
 	}
 	if m.store == nil {
 		m.owned = NewMemoryStore(MemoryConfig{})
@@ -168,6 +171,9 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	}
 	var cands [maxCandidates]string
 	n := cookieCandidates(c.RequestHeader("Cookie"), m.cfg.CookieName, &cands)
+	if m.cfg.TokenHeader != "" {
+		n = m.tokenCandidates(c, n, &cands)
+	}
 	if n == 0 {
 		return s, nil
 	}
@@ -190,7 +196,12 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 		}
 	}
 	if invalid > 0 {
-		m.logSession(ctx, slog.LevelInfo, "sess: ignored session cookie with an invalid signature or format", "",
+		if m.obs != nil {
+			for range invalid {
+				m.observe(ctx, EventInvalidCookie, "", nil)
+			}
+		}
+		m.logSecurity(ctx, slog.LevelInfo, "sess: ignored session cookie with an invalid signature or format", "",
 			slog.String("event", "invalid_cookie"), slog.Int("count", invalid))
 	}
 	var found loaded
@@ -205,7 +216,10 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 		if found.id != "" {
 			// Two different live sessions offered at once: cookie tossing
 			// or a confused client. Adopt neither.
-			m.logSession(ctx, slog.LevelWarn, "sess: request carried two different valid session cookies; using neither", "",
+			if m.obs != nil {
+				m.observe(ctx, EventAmbiguousCookie, "", nil)
+			}
+			m.logSecurity(ctx, slog.LevelWarn, "sess: request carried two different valid session cookies; using neither", "",
 				slog.String("event", "ambiguous_cookie"))
 			return s, nil
 		}
@@ -213,6 +227,9 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	}
 	if found.id == "" {
 		return s, nil
+	}
+	if m.obs != nil {
+		m.observe(ctx, EventLoaded, found.id, nil)
 	}
 	s.id, s.stored, s.isNew = found.id, true, false
 	s.version, s.expires = found.rec.Version, found.rec.Expires
@@ -226,6 +243,9 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time) (loaded, bool, error) {
 	rec, err := m.get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
+		if m.obs != nil {
+			m.observe(ctx, EventExpired, id, nil)
+		}
 		m.logSession(ctx, slog.LevelDebug, "sess: signed session ID not in store; starting a new session", id, slog.String("event", "unknown_session"))
 		return loaded{}, false, nil
 	}
@@ -238,7 +258,10 @@ func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time)
 	}
 	hdr, err := parseRecord(rec.Meta, rec.Entries, m.cfg.MaxDataSize)
 	if err != nil {
-		m.logSession(ctx, slog.LevelWarn, "sess: corrupt session record deleted", id,
+		if m.obs != nil {
+			m.observe(ctx, EventCorruptRecord, id, err)
+		}
+		m.logSecurity(ctx, slog.LevelWarn, "sess: corrupt session record deleted", id,
 			slog.String("event", "corrupt_record"), slog.Any("error", err))
 		m.dropRecord(ctx, id, "")
 		return loaded{}, false, nil
@@ -251,22 +274,47 @@ func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time)
 }
 
 // get reads a record, without a copy if the store offers SharedGetter.
-func (m *Manager) get(ctx context.Context, id string) (Record, error) {
+func (m *Manager) get(ctx context.Context, id string) (rec Record, err error) {
 	sctx, cancel := m.storeCtx(ctx)
 	defer cancel()
+	t := m.storeStart()
 	if m.shared != nil {
-		return m.shared.GetShared(sctx, id)
+		rec, err = m.shared.GetShared(sctx, id)
+	} else {
+		rec, err = m.store.Get(sctx, id)
 	}
-	return m.store.Get(sctx, id)
+	m.storeDone(ctx, StoreOpGet, t, err)
+	return rec, err
+}
+
+// delete deletes a record, reporting the call to the Observer.
+func (m *Manager) delete(ctx context.Context, id string) error {
+	sctx, cancel := m.storeCtx(ctx)
+	t := m.storeStart()
+	err := m.store.Delete(sctx, id)
+	cancel()
+	m.storeDone(ctx, StoreOpDelete, t, err)
+	return err
+}
+
+// storeUpdate applies a Patch, reporting the call to the Observer.
+func (m *Manager) storeUpdate(ctx context.Context, id string, p Patch) error {
+	sctx, cancel := m.storeCtx(ctx)
+	t := m.storeStart()
+	err := m.store.Update(sctx, id, p)
+	cancel()
+	m.storeDone(ctx, StoreOpUpdate, t, err)
+	return err
 }
 
 func (m *Manager) dropRecord(ctx context.Context, id, why string) {
 	if why != "" {
+		if m.obs != nil {
+			m.observe(ctx, EventExpired, id, nil)
+		}
 		m.logSession(ctx, slog.LevelDebug, "sess: session ended: "+why, id, slog.String("event", "expired"))
 	}
-	sctx, cancel := m.storeCtx(ctx)
-	defer cancel()
-	if err := m.store.Delete(sctx, id); err != nil {
+	if err := m.delete(ctx, id); err != nil {
 		m.logSession(ctx, slog.LevelWarn, "sess: deleting dead session record failed", id, slog.Any("error", err))
 	}
 }
@@ -338,9 +386,10 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 	}
 	if len(s.oldIDs) > 0 {
 		for _, old := range s.oldIDs {
-			sctx, cancel := m.storeCtx(ctx)
-			err := m.store.Delete(sctx, old)
-			cancel()
+			err := m.delete(ctx, old)
+			if err == nil && m.obs != nil {
+				m.observe(ctx, EventDestroyed, old, nil)
+			}
 			if err != nil {
 				if created {
 					// Roll back the new record so no orphan outlives a
@@ -360,8 +409,14 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 	case s.stored && (created || s.resign):
 		s.resign = false
 		m.emit(s, m.cookies.line(m.signer, s.id, now, time.UnixMilli(s.absolute)))
+		if m.cfg.TokenHeader != "" {
+			m.emitToken(s, m.signer.sign(s.id))
+		}
 	case s.destroyed && !s.stored:
 		m.emit(s, m.cookies.deleted)
+		if m.cfg.TokenHeader != "" {
+			m.emitToken(s, HeaderExpired)
+		}
 	}
 	s.destroyed = false
 	return nil
@@ -481,9 +536,7 @@ func (m *Manager) update(ctx context.Context, s *Session, exp time.Time) (bool, 
 		s.discardLocked()
 		return false, err
 	}
-	sctx, cancel := m.storeCtx(ctx)
-	err = m.store.Update(sctx, s.id, p)
-	cancel()
+	err = m.storeUpdate(ctx, s.id, p)
 	switch {
 	case err == nil:
 		s.sentLocked()
@@ -503,6 +556,9 @@ func (m *Manager) update(ctx context.Context, s *Session, exp time.Time) (bool, 
 }
 
 func (m *Manager) logDeleted(ctx context.Context, id string) {
+	if m.obs != nil {
+		m.observe(ctx, EventConflict, id, ErrSessionDeleted)
+	}
 	m.logSession(ctx, slog.LevelInfo, "sess: session was destroyed by a concurrent request; changes dropped", id,
 		slog.String("event", "session_deleted"))
 }
@@ -528,8 +584,10 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 	}
 	for attempt := 0; ; attempt++ {
 		sctx, cancel := m.storeCtx(ctx)
+		t := m.storeStart()
 		err = m.store.Create(sctx, s.id, Record{Meta: meta, Entries: entries, Expires: exp})
 		cancel()
+		m.storeDone(ctx, StoreOpCreate, t, err)
 		if err == nil {
 			break
 		}
@@ -554,8 +612,13 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 		s.discardLocked()
 		return false, err
 	}
+	var from string // the renewed session's old ID
 	if s.renewed {
+		from = s.oldIDs[0]
 		if entries, err = m.retire(ctx, s, exp, entries); err != nil {
+			if m.obs != nil && errors.Is(err, ErrConflict) {
+				m.observe(ctx, EventConflict, from, err)
+			}
 			m.dropRecord(ctx, s.id, "")
 			s.id, s.stored = "", false
 			if errors.Is(err, errGone) {
@@ -565,6 +628,13 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 			}
 			s.discardLocked()
 			return false, err
+		}
+	}
+	if m.obs != nil {
+		if s.renewed {
+			m.obs.Observe(ctx, Event{Kind: EventRenewed, Handle: m.signer.hashID(s.id), OldHandle: m.signer.hashID(from)})
+		} else {
+			m.observe(ctx, EventCreated, s.id, nil)
 		}
 	}
 	s.stored, s.version, s.isNew = true, 1, s.isNew && !s.renewed
@@ -584,9 +654,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 func (m *Manager) retire(ctx context.Context, s *Session, exp time.Time, entries []byte) ([]byte, error) {
 	old, ver := s.oldIDs[0], s.renewFrom
 	for attempt := 0; ; attempt++ {
-		sctx, cancel := m.storeCtx(ctx)
-		err := m.store.Update(sctx, old, Patch{IfVersion: ver})
-		cancel()
+		err := m.storeUpdate(ctx, old, Patch{IfVersion: ver})
 		switch {
 		case err == nil:
 			s.oldIDs = s.oldIDs[:0]
@@ -619,9 +687,7 @@ func (m *Manager) retire(ctx context.Context, s *Session, exp time.Time, entries
 		if err != nil {
 			return nil, err
 		}
-		sctx, cancel = m.storeCtx(ctx)
-		err = m.store.Update(sctx, s.id, Patch{Clear: true, Set: set, Expires: exp, MaxSize: m.cfg.MaxDataSize})
-		cancel()
+		err = m.storeUpdate(ctx, s.id, Patch{Clear: true, Set: set, Expires: exp, MaxSize: m.cfg.MaxDataSize})
 		if err != nil {
 			if errors.Is(err, ErrTooLarge) {
 				return nil, fmt.Errorf("sess: renew: %w", err)
@@ -642,8 +708,10 @@ func (m *Manager) touch(ctx context.Context, s *Session, now time.Time) {
 		return
 	}
 	sctx, cancel := m.storeCtx(ctx)
+	t := m.storeStart()
 	err := m.store.Touch(sctx, s.id, exp)
 	cancel()
+	m.storeDone(ctx, StoreOpTouch, t, err)
 	switch {
 	case err == nil:
 		s.expires = exp
