@@ -29,8 +29,14 @@ const (
 )
 
 // SkipHeader names a request header that makes the middleware skip session
-// handling entirely (the seed's skip_session_header). The request then runs
-// without a session: no store access and no cookie.
+// handling (skip_session_header). The request's handlers still get a
+// Session, an inert one: it reads empty and ignores changes, and the
+// request touches no store and sets no cookie.
+//
+// The header is client-controlled: any client can send it and so opt out of
+// its session for that request. Use it only for requests that need no
+// session (health checks, internal probes), and have the proxy in front
+// strip it from outside traffic.
 type SkipHeader struct {
 	// Name is the header name, matched case-insensitively.
 	Name string
@@ -106,6 +112,12 @@ type Config struct {
 	Path string
 	// Domain is the cookie's Domain attribute. Default: none (host-only).
 	Domain string
+	// Partitioned adds the Partitioned attribute (CHIPS) to the session
+	// cookie and to the expiring cookie sent at logout, so that a browser
+	// keeps a separate cookie jar per top-level site for an application
+	// embedded in other sites. It requires Secure (not DisableSecure); a
+	// cross-site embed also needs SameSite None. Default: false.
+	Partitioned bool
 
 	// IdleTimeout ends a session after this long without a request. Reading
 	// requests extend it without rewriting the data. Negative disables the
@@ -225,6 +237,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if strings.HasPrefix(c.CookieName, "__Secure-") && !secure {
 		return c, invalid("cookie name %q needs Secure", c.CookieName)
+	}
+	if c.Partitioned && !secure {
+		return c, invalid("Partitioned needs Secure")
 	}
 	if c.SameSite == http.SameSiteNoneMode && !secure {
 		return c, invalid("SameSite=None needs Secure")

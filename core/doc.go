@@ -47,7 +47,6 @@
 // through one Lifecycle and holds no session logic of its own:
 //
 //	x := m.Begin(ctx, carrier) // or m.BeginHTTP(w, r) on net/http writers
-//	if x.Skipped() { run the handler; return }
 //	if x.Err() != nil { answer x.ErrorResponse(); return } // BeginHTTP did
 //	expose x.Session() (bag under m.ObjectName(), accessor From) and x.Context()
 //	call x.Start(status) before the response's first byte (x.Writer does it

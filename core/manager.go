@@ -146,8 +146,8 @@ type loaded struct {
 	hdr header
 }
 
-// load reads the session for a request. It returns a nil Session and a nil
-// error when a skip header is present. A missing, malformed, forged or
+// load reads the session for a request. When a skip header is present it
+// returns an inert session (see Session.skipped) without reading the cookie. A missing, malformed, forged or
 // expired cookie gives a new, empty session, never an error: the store is
 // consulted only for cookies whose MAC verifies, and an ID the store does
 // not hold is never adopted. The only error is a store failure (wrapping
@@ -164,7 +164,8 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 		s.c = c
 	}
 	if len(m.cfg.SkipHeaders) > 0 && m.skip(c) {
-		return nil, nil
+		s.skipped = true
+		return s, nil
 	}
 	var cands [maxCandidates]string
 	n := cookieCandidates(c.RequestHeader("Cookie"), m.cfg.CookieName, &cands)
@@ -283,9 +284,9 @@ func (m *Manager) dropRecord(ctx context.Context, id, why string) {
 // the response has not started. A response with a 5xx status saves nothing
 // unless Config.SaveOnServerError is set. A commit that finds its session
 // destroyed by a concurrent request is dropped and logged, and returns nil.
-// commit on a nil Session does nothing.
+// commit on a nil or skipped Session does nothing.
 func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
-	if s == nil {
+	if s == nil || s.skipped {
 		return nil
 	}
 	s.mu.Lock()

@@ -31,6 +31,11 @@ type change struct {
 // concurrent requests changing different keys of the same session all keep
 // their changes; of two requests setting the same key, the later commit
 // wins.
+//
+// A request with one of Config.SkipHeaders gets an inert Session: it reads
+// empty, ignores Set, Delete, Clear, Renew and Destroy (logging them at
+// level Debug), touches no store and sets no cookie, so handlers never need
+// a nil check.
 type Session struct {
 	mu sync.Mutex
 	m  *Manager
@@ -46,6 +51,7 @@ type Session struct {
 	resign    bool      // cookie verified with a previous secret
 	now       time.Time // when Load ran
 	isNew     bool
+	skipped   bool // a skip header: reads empty, changes are ignored
 
 	cleared   bool
 	clearSent bool // the Clear was already committed
@@ -84,6 +90,18 @@ func (s *Session) IsNew() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.isNew
+}
+
+// ignored reports whether s is the inert session of a skipped request, on
+// which op does nothing; it logs the ignored call at level Debug. Callers
+// hold s.mu.
+func (s *Session) ignored(op string) bool {
+	if !s.skipped {
+		return false
+	}
+	s.m.logSession(context.Background(), slog.LevelDebug, "sess: session change ignored: the request carries a skip header", "",
+		slog.String("event", "skipped_change"), slog.String("op", op))
+	return true
 }
 
 func (s *Session) findChange(key string) int {
@@ -201,6 +219,9 @@ func Get[T any](s *Session, key string) (T, bool) {
 func (s *Session) Set(key string, value any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Set") {
+		return
+	}
 	if i := s.findChange(key); i >= 0 {
 		s.changes[i] = change{key: key, val: value}
 	} else {
@@ -220,6 +241,9 @@ func (s *Session) addChange(c change) {
 func (s *Session) Delete(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Delete") {
+		return
+	}
 	s.deleteLocked(key)
 }
 
@@ -250,6 +274,9 @@ func (s *Session) Pop(key string) (any, bool) {
 func (s *Session) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Clear") {
+		return
+	}
 	if len(s.keysLocked()) == 0 {
 		return
 	}
@@ -299,6 +326,9 @@ func (s *Session) Len() int { return len(s.Keys()) }
 func (s *Session) Renew() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Renew") {
+		return
+	}
 	if !s.stored {
 		return
 	}
@@ -319,6 +349,9 @@ func (s *Session) Renew() {
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Destroy") {
+		return
+	}
 	if s.stored {
 		s.oldIDs = append(s.oldIDs, s.id)
 		s.destroyed = true
