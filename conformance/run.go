@@ -66,6 +66,7 @@ func allCases() []testCase {
 		failureCases,
 		lateCases,
 		timeCases,
+		edgeCases,
 	} {
 		all = append(all, group...)
 	}
