@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"math"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -126,12 +127,15 @@ func (s *Session) lookup(key string) (ch *change, tag byte, payload []byte, ok b
 	return nil, tag, payload, ok
 }
 
-// Get returns the value stored under key. Values of the built-in types
-// (see Set) come back with their exact Go type; values stored through the
-// Codec come back as the codec decodes them into an any (for JSON, maps and
-// float64s). Use the typed Get function to get them back as their own type.
-// The returned value is a copy: changing it does not change the session
-// until it is passed to Set.
+// Get returns the value stored under key, with the same Go type in the
+// request that set it and in every later request. Values of the built-in
+// types (see Set) come back with their exact Go type. Values of any other
+// type come back in their Codec's generic form, as the codec decodes them
+// into an any (for JSONCodec: map[string]any, []any, float64, string,
+// bool), also in the request that set them; so do such values nested in a
+// []any or map[string]any. Use the typed Get function to get them back as
+// their own type. The returned value is a copy: changing it does not change
+// the session until it is passed to Set.
 func (s *Session) Get(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -140,7 +144,12 @@ func (s *Session) Get(key string) (any, bool) {
 		return nil, false
 	}
 	if ch != nil {
-		return ch.val, true
+		if immutable(ch.val) {
+			return ch.val, true
+		}
+		if tag, p, ok = s.encodeChange(ch); !ok {
+			return nil, false
+		}
 	}
 	v, err := decodeValue(tag, p, s.m.cfg.Codec)
 	if err != nil {
@@ -150,9 +159,39 @@ func (s *Session) Get(key string) (any, bool) {
 	return v, true
 }
 
-// Get returns the value under key as a T. It reports false if the key is
-// missing or holds a value of another type. Values stored through the Codec
-// are decoded straight into T.
+// immutable reports whether v is of a built-in scalar type, which Get can
+// return as set: it needs no copy and decodes to the same type.
+func immutable(v any) bool {
+	switch v.(type) {
+	case nil, string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64,
+		float32, float64, time.Duration, time.Time:
+		return true
+	}
+	return false
+}
+
+// encodeChange encodes a pending change's value as a commit would, so that
+// the request that set it reads what every later request reads. A value
+// the Codec cannot encode reads as missing (the commit will fail with
+// ErrEncode). Callers hold s.mu.
+func (s *Session) encodeChange(ch *change) (tag byte, payload []byte, ok bool) {
+	b, err := appendValue(nil, ch.val, s.m.cfg.Codec, 0)
+	if err == nil {
+		tag, payload, _, err = readValue(b)
+	}
+	if err != nil {
+		s.m.logSession(context.Background(), slog.LevelWarn, "sess: cannot encode session value", s.id, slog.String("key", ch.key), slog.Any("error", err))
+		return 0, nil, false
+	}
+	return tag, payload, true
+}
+
+// Get returns the value under key as a T, in the request that set it as
+// in every later request. It reports false if the key is missing or holds
+// a value that is not a T. Values stored through the Codec are decoded
+// straight into T, so a struct set in one request comes back as that
+// struct in the next; with T an interface type (such as any) Get returns
+// what Session.Get returns.
 func Get[T any](s *Session, key string) (T, bool) {
 	var zero T
 	if s == nil {
@@ -165,8 +204,15 @@ func Get[T any](s *Session, key string) (T, bool) {
 		return zero, false
 	}
 	if ch != nil {
-		v, ok := ch.val.(T)
-		return v, ok
+		// A value of type T reads as itself, unless a later request would
+		// read something else: for an interface T (which Session.Get's
+		// generic form satisfies too) or a container holding codec values.
+		if v, ok := ch.val.(T); ok && !isInterface[T]() && !container(ch.val) {
+			return v, true
+		}
+		if tag, p, ok = s.encodeChange(ch); !ok {
+			return zero, false
+		}
 	}
 	// Fast paths for the most common types: no boxing, no allocation.
 	switch out := any(&zero).(type) {
@@ -208,6 +254,19 @@ func Get[T any](s *Session, key string) (T, bool) {
 	}
 	t, ok := v.(T)
 	return t, ok
+}
+
+// isInterface reports whether T is an interface type.
+func isInterface[T any]() bool { return reflect.TypeFor[T]().Kind() == reflect.Interface }
+
+// container reports whether v is a built-in container that may hold values
+// of other types, which come back in their codec's generic form.
+func container(v any) bool {
+	switch v.(type) {
+	case []any, map[string]any:
+		return true
+	}
+	return false
 }
 
 // Set stores value under key. Strings, []byte, bools, all integer and float
