@@ -181,7 +181,7 @@ func (x *Lifecycle) End(status int) bool {
 		return true
 	}
 	err := x.m.commit(x.ctx, x.s, int(x.status))
-	if err != nil && !errors.Is(err, ErrResponseStarted) { // commit logged those itself
+	if err != nil && !errors.Is(err, errResponseStarted) { // commit logged those itself
 		x.m.logSession(x.ctx, slog.LevelError, "sess: session changed after the response started; saving the change failed", "",
 			slog.String("event", "late_change_failed"), attrErr(err))
 	}

@@ -277,9 +277,9 @@ func (m *Manager) dropRecord(ctx context.Context, id, why string) {
 // start (before the first byte; status is the response status) and once
 // more after the handler returns; calls after the first persist changes
 // made late if that is still safe (the session already had its cookie) and
-// otherwise report ErrResponseStarted in the log and the return value.
+// otherwise report errResponseStarted in the log and the return value.
 //
-// If commit returns an error other than ErrResponseStarted, nothing was
+// If commit returns an error other than errResponseStarted, nothing was
 // stored and no header was added: the adapter answers with ErrorResponse if
 // the response has not started. A response with a 5xx status saves nothing
 // unless Config.SaveOnServerError is set. A commit that finds its session
@@ -318,7 +318,7 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 			m.logSession(ctx, slog.LevelError, "sess: session changed after the response started; change not saved (commit session changes before writing the body)", s.id,
 				slog.String("event", "late_change"))
 			s.discardLocked()
-			return ErrResponseStarted
+			return errResponseStarted
 		}
 	}
 	now := m.now()
