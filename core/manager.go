@@ -72,8 +72,9 @@ func (m *Manager) Close() error {
 // CookieName returns the session cookie's name.
 func (m *Manager) CookieName() string { return m.cfg.CookieName }
 
-// ObjectName returns the key under which adapters put the session in their
-// framework's per-request bag.
+// ObjectName returns Config.ObjectName, the key under which adapters put
+// the session among their framework's per-request values (gin's and echo's
+// c.Set, fiber's c.Locals).
 func (m *Manager) ObjectName() string { return m.cfg.ObjectName }
 
 // Store returns the store the Manager uses.
