@@ -274,7 +274,9 @@ func container(v any) bool {
 // []bool, []any, map[string]string, map[string]int and map[string]any (of
 // these types, nested up to 32 levels) are encoded natively and come back
 // with their exact type. Any other type is encoded with Config.Codec when
-// the session is committed; a value it cannot encode fails the commit.
+// the session is committed (a value it cannot encode fails the commit), and
+// Session.Get reads it back in the codec's generic form, in this request as
+// in later ones; Get[T] reads it back as a T.
 func (s *Session) Set(key string, value any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
