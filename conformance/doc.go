@@ -31,8 +31,9 @@
 //  1. Before the handler, x := Manager.BeginHTTP(w, r) for frameworks on
 //     net/http writers, or Manager.Begin(ctx, carrier) with a Carrier that
 //     returns the request's header lines as sent (copied, for fasthttp).
-//     x.Skipped(): run the handler without a session. x.Err() != nil: do
-//     not run it; answer x.ErrorResponse() (BeginHTTP already did).
+//     x.Err() != nil: do not run the handler; answer x.ErrorResponse()
+//     (BeginHTTP already did). A skipped request (x.Skipped()) needs no
+//     special path: its session is inert.
 //  2. Expose x.Session() in the framework's per-request bag under
 //     Manager.ObjectName, in the request context (x.Context(), or
 //     sess.ContextKey() in a bag that backs the framework's context), and

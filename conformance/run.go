@@ -76,6 +76,7 @@ func allCases() []testCase {
 		timeCases,
 		gapCases,
 		headerCases,
+		edgeCases,
 	} {
 		all = append(all, group...)
 	}

@@ -13,9 +13,8 @@ import (
 // Manager.Begin (or BeginHTTP) loads the session and returns it; the
 // adapter then only maps its framework's hooks onto three calls:
 //
-//   - before the handler: Skipped (run the handler without a session) or
-//     Err (do not run it: answer ErrorResponse), else expose Session and
-//     Context to the handler;
+//   - before the handler: Err (do not run it: answer ErrorResponse), else
+//     expose Session and Context to the handler (also when Skipped);
 //   - when the response is about to start, before its first byte:
 //     Start(status), which commits the session;
 //   - after the handler returned: End(status), which commits a response
@@ -32,7 +31,7 @@ import (
 // goroutine that writes the response.
 type Lifecycle struct {
 	m      *Manager
-	s      *Session // nil when skipped or when loading failed
+	s      *Session // nil when loading failed
 	ctx    context.Context
 	w      http.ResponseWriter // where the error response goes, if the core writes it
 	state  uint8
@@ -84,18 +83,17 @@ func (m *Manager) begin(ctx context.Context, c Carrier, req, resp http.Header, w
 		x.fail(err, w)
 		return x
 	}
-	if s == nil {
-		return &Lifecycle{m: m, ctx: ctx, w: w} // a skip header
-	}
 	x := &s.lc
 	*x = Lifecycle{m: m, s: s, ctx: ctx, w: w}
 	return x
 }
 
-// Skipped reports whether the request carries one of Config.SkipHeaders:
-// the adapter runs the handler without a session, and Start and End do
-// nothing.
-func (x *Lifecycle) Skipped() bool { return x.s == nil && x.failed == nil }
+// Skipped reports whether the request carries one of Config.SkipHeaders.
+// Such a request still has a Session, which the adapter exposes as usual,
+// but an inert one: it reads empty, ignores every change, touches no store
+// and sets no cookie; Start and End commit nothing. Adapters need not treat
+// it specially.
+func (x *Lifecycle) Skipped() bool { return x.s != nil && x.s.skipped }
 
 // Err returns the failure that replaced the response with ErrorResponse:
 // the store failure that made Begin fail (the adapter must not run the
@@ -107,8 +105,8 @@ func (x *Lifecycle) Err() error {
 	return x.failed.err
 }
 
-// Session returns the request's session, or nil if the request was skipped
-// or loading failed.
+// Session returns the request's session (an inert one if Skipped), or nil
+// if loading failed.
 func (x *Lifecycle) Session() *Session { return x.s }
 
 // Context returns the request's context carrying the session, for
@@ -140,7 +138,7 @@ func (x *Lifecycle) start(status int, sink http.ResponseWriter) bool {
 	case lcFailed:
 		return false
 	}
-	if x.s == nil { // skipped
+	if x.s.skipped {
 		x.state, x.status = lcStarted, int32(status)
 		return true
 	}
@@ -179,11 +177,11 @@ func (x *Lifecycle) End(status int) bool {
 	case lcFailed:
 		return false
 	}
-	if x.s == nil {
+	if x.s.skipped {
 		return true
 	}
 	err := x.m.commit(x.ctx, x.s, int(x.status))
-	if err != nil && !errors.Is(err, ErrResponseStarted) { // commit logged those itself
+	if err != nil && !errors.Is(err, errResponseStarted) { // commit logged those itself
 		x.m.logSession(x.ctx, slog.LevelError, "sess: session changed after the response started; saving the change failed", "",
 			slog.String("event", "late_change_failed"), attrErr(err))
 	}

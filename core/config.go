@@ -29,8 +29,14 @@ const (
 )
 
 // SkipHeader names a request header that makes the middleware skip session
-// handling entirely (the seed's skip_session_header). The request then runs
-// without a session: no store access and no cookie.
+// handling. The request's handlers still get a Session, an inert one: it
+// reads empty and ignores changes, and the request touches no store and
+// sets no cookie.
+//
+// The header is client-controlled: any client can send it and so opt out of
+// its session for that request. Use it only for requests that need no
+// session (health checks, internal probes), and have the proxy in front
+// strip it from outside traffic.
 type SkipHeader struct {
 	// Name is the header name, matched case-insensitively.
 	Name string
@@ -60,11 +66,11 @@ func (r ErrorResponse) Headers(set func(name, value string)) {
 
 // Config configures a Manager. The zero value of every field means the
 // documented default, so Config{Secret: key} is a complete, secure
-// configuration. Each field names the authx_extra SessionMiddleware option it
-// mirrors, where there is one.
+// configuration (the package documentation maps the fields to the options
+// of authx_extra's SessionMiddleware).
 type Config struct {
-	// Secret signs session cookies with HMAC-SHA256 (seed: secret_key). It
-	// must be at least MinSecretLen bytes of high-entropy data. Required.
+	// Secret signs session cookies with HMAC-SHA256. It must be at least
+	// MinSecretLen bytes of high-entropy data. Required.
 	Secret []byte
 	// PreviousSecrets still verify cookies but never sign them, so a key can
 	// be rotated without logging everyone out: put the new key in Secret and
@@ -72,40 +78,46 @@ type Config struct {
 	// with Secret on the next response. Default: none.
 	PreviousSecrets [][]byte
 
-	// Store keeps the session data (seed: store). Default: a fresh in-memory
-	// store (NewMemoryStore with a zero MemoryConfig), owned and closed by
-	// the Manager.
+	// Store keeps the session data. Default: a fresh in-memory store
+	// (NewMemoryStore with a zero MemoryConfig), owned and closed by the
+	// Manager.
 	Store Store
 
-	// CookieName is the session cookie's name (seed: session_cookie).
-	// Default: "sid". A "__Host-" prefix requires Secure, Path "/" and no
-	// Domain; "__Secure-" requires Secure.
+	// CookieName is the session cookie's name. Default: "sid". A "__Host-"
+	// prefix requires Secure, Path "/" and no Domain; "__Secure-" requires
+	// Secure.
 	CookieName string
-	// ObjectName is the key under which adapters expose the session in their
-	// framework's per-request bag, such as gin's c.Get (seed:
-	// session_object). Default: "session".
+	// ObjectName is the key of the session in the framework's per-request
+	// store of values: c.Get(ObjectName) in gin and echo, c.Locals(ObjectName)
+	// in fiber. Handlers rarely need it: the adapter's From and FromContext
+	// return the same session. Default: "session".
 	ObjectName string
 	// DisableHTTPOnly omits the HttpOnly attribute, letting page scripts read
-	// the cookie (seed: http_only=False). Default: false (HttpOnly set).
+	// the cookie. Default: false (HttpOnly set).
 	DisableHTTPOnly bool
 	// DisableSecure omits the Secure attribute so the cookie also travels
-	// over plain HTTP (seed: secure=False). Only for local development.
-	// Default: false (Secure set).
+	// over plain HTTP. Only for local development. Default: false (Secure
+	// set).
 	DisableSecure bool
 	// MaxAge makes the cookie persistent with this lifetime, counted from
 	// when the cookie is issued (a new session, a renewal, a key rotation)
-	// and capped by the session's absolute deadline (seed: max_age). The
-	// cookie is not re-sent on every request to slide it. Zero means a
-	// browser-session cookie without Max-Age or Expires. Default: 0. At most
-	// MaxCookieAge.
+	// and capped by the session's absolute deadline. The cookie is not
+	// re-sent on every request to slide it. Zero means a browser-session
+	// cookie without Max-Age or Expires. Default: 0. At most MaxCookieAge.
 	MaxAge time.Duration
 	// SameSite is the cookie's SameSite attribute. Default: Lax.
 	// SameSiteNone requires Secure.
 	SameSite http.SameSite
-	// Path is the cookie's Path attribute (seed: cookie_path). Default: "/".
+	// Path is the cookie's Path attribute. Default: "/".
 	Path string
 	// Domain is the cookie's Domain attribute. Default: none (host-only).
 	Domain string
+	// Partitioned adds the Partitioned attribute (CHIPS) to the session
+	// cookie and to the expiring cookie sent at logout, so that a browser
+	// keeps a separate cookie jar per top-level site for an application
+	// embedded in other sites. It requires Secure (not DisableSecure); a
+	// cross-site embed also needs SameSite None. Default: false.
+	Partitioned bool
 
 	// IdleTimeout ends a session after this long without a request. Reading
 	// requests extend it without rewriting the data. Negative disables the
@@ -127,11 +139,12 @@ type Config struct {
 	// standard headers are refused. Default: none (cookies only).
 	TokenHeader string
 
-	// SkipHeaders lists request headers that skip session handling (seed:
-	// skip_session_header). Default: none.
+	// SkipHeaders lists request headers that skip session handling: such a
+	// request gets an inert session (see SkipHeader). The headers are
+	// client-controlled. Default: none.
 	SkipHeaders []SkipHeader
 
-	// Logger receives security events and failures (seed: logger). Session
+	// Logger receives security events and failures. Session
 	// IDs are never logged, only a short keyed hash. Default: slog.Default().
 	Logger *slog.Logger
 	// Observer receives every session lifecycle event and store call (see
@@ -242,6 +255,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if strings.HasPrefix(c.CookieName, "__Secure-") && !secure {
 		return c, invalid("cookie name %q needs Secure", c.CookieName)
+	}
+	if c.Partitioned && !secure {
+		return c, invalid("Partitioned needs Secure")
 	}
 	if c.SameSite == http.SameSiteNoneMode && !secure {
 		return c, invalid("SameSite=None needs Secure")

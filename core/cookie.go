@@ -191,7 +191,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 type cookieWriter struct {
 	name    string
 	scope   string // "; Path=...; Domain=..."
-	flags   string // "; HttpOnly; Secure; SameSite=..."
+	flags   string // "; HttpOnly; Secure; SameSite=...; Partitioned"
 	maxAge  time.Duration
 	deleted string // the whole expiring cookie
 }
@@ -215,6 +215,9 @@ func newCookieWriter(c *Config) *cookieWriter {
 		w.flags += "; SameSite=None"
 	default:
 		w.flags += "; SameSite=Lax"
+	}
+	if c.Partitioned {
+		w.flags += "; Partitioned"
 	}
 	w.deleted = w.name + "=" + w.scope + "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0" + w.flags
 	return w

@@ -22,9 +22,6 @@ var (
 	// ErrStoreUnavailable wraps every store failure the Manager meets while
 	// loading or committing a session. The default ErrorHandler answers 503.
 	ErrStoreUnavailable = errors.New("sess: session store unavailable")
-	// ErrSessionDeleted reports that a commit found its session destroyed by
-	// a concurrent request; the commit is dropped rather than resurrecting it.
-	ErrSessionDeleted = errors.New("sess: session deleted concurrently")
 	// ErrTooLarge reports session data whose encoding exceeds
 	// Config.MaxDataSize. Stores return it from Update when a Patch would
 	// make the record exceed Patch.MaxSize.
@@ -33,12 +30,14 @@ var (
 	ErrEncode = errors.New("sess: cannot encode session value")
 	// ErrInvalidConfig wraps every validation failure of New.
 	ErrInvalidConfig = errors.New("sess: invalid config")
-	// ErrResponseStarted reports a session change that could not be saved
-	// because the response had already started and the change needed a new
-	// cookie (a new session, a renewal or a destroy).
-	ErrResponseStarted = errors.New("sess: session changed after the response started")
 	// ErrCommitFailed is returned by the Write and Hijack methods of a
 	// Lifecycle's Writer (and an adapter's writer) after the session could
 	// not be committed; the client got an error response instead.
 	ErrCommitFailed = errors.New("sess: session commit failed; response replaced by an error")
 )
+
+// errResponseStarted reports, inside a Lifecycle, a session change that
+// could not be saved because the response had already started and the
+// change needed a new cookie (a new session, a renewal or a destroy); it is
+// logged, never returned.
+var errResponseStarted = errors.New("sess: session changed after the response started")

@@ -89,8 +89,9 @@ func ExampleSession() {
 	v, ok := s.Get("user")                 // (any, bool)
 	name, _ := sess.Get[string](s, "user") // typed; false if missing or of another type
 	cart, _ := sess.Get[Cart](s, "cart")   // your own types come back as themselves
+	raw, _ := s.Get("cart")                // map[string]any: the codec's form, in every request
 	flash, _ := s.Pop("flash")             // read and delete: flash messages
-	fmt.Println(v, ok, name, cart.Items, flash)
+	fmt.Println(v, ok, name, cart.Items, raw, flash)
 	fmt.Println(s.Keys(), s.Len(), s.IsNew())
 
 	s.Delete("cart")
@@ -98,7 +99,7 @@ func ExampleSession() {
 	s.Destroy() // at logout: record deleted, cookie expired at commit
 	fmt.Println(s.Len(), s.ID() == "")
 	// Output:
-	// ann true ann [tea] saved!
+	// ann true ann [tea] map[Items:[tea]] saved!
 	// [cart user] 2 true
 	// 0 true
 }

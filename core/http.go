@@ -16,10 +16,7 @@ import (
 func (m *Manager) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x := m.BeginHTTP(w, r)
-		switch {
-		case x.Skipped():
-			next.ServeHTTP(w, r)
-		case x.Err() == nil:
+		if x.Err() == nil {
 			next.ServeHTTP(x.Writer(w), r.WithContext(x.Context()))
 			x.End(http.StatusOK)
 		}

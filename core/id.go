@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// IDBytes is the number of random bytes in an ID made by RandomID.
-const IDBytes = 32
+// idBytes is the number of random bytes in an ID made by RandomID.
+const idBytes = 32
 
 const (
 	minIDLen = 16
@@ -20,7 +20,7 @@ const (
 // base64url. It is the default Config.GenerateID. There is no fallback to a
 // weaker source: if the system's random source fails, so does the request.
 func RandomID() (string, error) {
-	var b [IDBytes]byte
+	var b [idBytes]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("sess: reading random ID: %w", err)
 	}

@@ -574,23 +574,55 @@ func TestCorruptRecordGivesFreshSession(t *testing.T) {
 }
 
 func TestSkipHeaders(t *testing.T) {
+	// A skipped request's handler gets an inert session it can use without
+	// a nil check: reads are empty, changes (even Renew and Destroy) are
+	// ignored, nothing is stored and no cookie is set.
 	e := newEnv(t, sess.Config{SkipHeaders: []sess.SkipHeader{{Name: "x-internal", Value: "yes"}, {Name: "X-Health", Value: "*"}}},
 		func(w http.ResponseWriter, r *http.Request) {
-			_, ok := sess.FromContext(r.Context())
-			fmt.Fprint(w, ok)
+			s, ok := sess.FromContext(r.Context())
+			if !ok {
+				fmt.Fprint(w, "no session")
+				return
+			}
+			s.Set("a", 1)
+			s.Renew()
+			_, got := s.Get("a")
+			fmt.Fprint(w, got, " ", s.Len())
+			if r.URL.Query().Get("op") == "destroy" {
+				s.Clear()
+				s.Delete("a")
+				s.Destroy()
+			}
 		})
 	for _, tc := range []struct {
-		hdr  []string
-		want string
+		hdr     []string
+		skipped bool
 	}{
-		{[]string{"X-Internal", "yes"}, "false"},
-		{[]string{"X-Internal", "no"}, "true"},
-		{[]string{"X-Health", "anything"}, "false"},
-		{nil, "true"},
+		{[]string{"X-Internal", "yes"}, true},
+		{[]string{"X-Internal", "no"}, false},
+		{[]string{"X-Health", "anything"}, true},
+		{nil, false},
 	} {
-		if r := e.do(nil, "GET", "/", tc.hdr...); r.body != tc.want {
-			t.Errorf("headers %q: session present = %s, want %s", tc.hdr, r.body, tc.want)
+		for _, path := range []string{"/", "/?op=destroy"} {
+			before := e.mem.Len()
+			r := e.do(nil, "GET", path, tc.hdr...)
+			want, wantStored := "true 1", 1
+			if tc.skipped {
+				want, wantStored = "false 0", 0
+			}
+			if r.status != 200 || r.body != want {
+				t.Errorf("%s headers %q: %d %q, want 200 %q", path, tc.hdr, r.status, r.body, want)
+			}
+			if got := e.mem.Len() - before; got != wantStored {
+				t.Errorf("%s headers %q: %d records stored, want %d", path, tc.hdr, got, wantStored)
+			}
+			if tc.skipped && len(r.cookies) != 0 {
+				t.Errorf("%s headers %q: skipped request set cookies %q", path, tc.hdr, r.cookies)
+			}
 		}
+	}
+	if !strings.Contains(e.logs.String(), "skipped_change") {
+		t.Error("ignored changes of a skipped request are not logged")
 	}
 }
 

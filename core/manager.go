@@ -75,8 +75,9 @@ func (m *Manager) Close() error {
 // CookieName returns the session cookie's name.
 func (m *Manager) CookieName() string { return m.cfg.CookieName }
 
-// ObjectName returns the key under which adapters put the session in their
-// framework's per-request bag.
+// ObjectName returns Config.ObjectName, the key under which adapters put
+// the session among their framework's per-request values (gin's and echo's
+// c.Set, fiber's c.Locals).
 func (m *Manager) ObjectName() string { return m.cfg.ObjectName }
 
 // Store returns the store the Manager uses.
@@ -149,8 +150,8 @@ type loaded struct {
 	hdr header
 }
 
-// load reads the session for a request. It returns a nil Session and a nil
-// error when a skip header is present. A missing, malformed, forged or
+// load reads the session for a request. When a skip header is present it
+// returns an inert session (see Session.skipped) without reading the cookie. A missing, malformed, forged or
 // expired cookie gives a new, empty session, never an error: the store is
 // consulted only for cookies whose MAC verifies, and an ID the store does
 // not hold is never adopted. The only error is a store failure (wrapping
@@ -167,7 +168,8 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 		s.c = c
 	}
 	if len(m.cfg.SkipHeaders) > 0 && m.skip(c) {
-		return nil, nil
+		s.skipped = true
+		return s, nil
 	}
 	var cands [maxCandidates]string
 	n := cookieCandidates(c.RequestHeader("Cookie"), m.cfg.CookieName, &cands)
@@ -324,16 +326,16 @@ func (m *Manager) dropRecord(ctx context.Context, id, why string) {
 // start (before the first byte; status is the response status) and once
 // more after the handler returns; calls after the first persist changes
 // made late if that is still safe (the session already had its cookie) and
-// otherwise report ErrResponseStarted in the log and the return value.
+// otherwise report errResponseStarted in the log and the return value.
 //
-// If commit returns an error other than ErrResponseStarted, nothing was
+// If commit returns an error other than errResponseStarted, nothing was
 // stored and no header was added: the adapter answers with ErrorResponse if
 // the response has not started. A response with a 5xx status saves nothing
 // unless Config.SaveOnServerError is set. A commit that finds its session
 // destroyed by a concurrent request is dropped and logged, and returns nil.
-// commit on a nil Session does nothing.
+// commit on a nil or skipped Session does nothing.
 func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
-	if s == nil {
+	if s == nil || s.skipped {
 		return nil
 	}
 	s.mu.Lock()
@@ -365,7 +367,7 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 			m.logSession(ctx, slog.LevelError, "sess: session changed after the response started; change not saved (commit session changes before writing the body)", s.id,
 				slog.String("event", "late_change"))
 			s.discardLocked()
-			return ErrResponseStarted
+			return errResponseStarted
 		}
 	}
 	now := m.now()
@@ -555,9 +557,13 @@ func (m *Manager) update(ctx context.Context, s *Session, exp time.Time) (bool, 
 	}
 }
 
+// errDestroyedConcurrently is the Err of the EventConflict reported when a
+// commit finds its session destroyed by a concurrent request.
+var errDestroyedConcurrently = errors.New("sess: session destroyed by a concurrent request; changes dropped")
+
 func (m *Manager) logDeleted(ctx context.Context, id string) {
 	if m.obs != nil {
-		m.observe(ctx, EventConflict, id, ErrSessionDeleted)
+		m.observe(ctx, EventConflict, id, errDestroyedConcurrently)
 	}
 	m.logSession(ctx, slog.LevelInfo, "sess: session was destroyed by a concurrent request; changes dropped", id,
 		slog.String("event", "session_deleted"))

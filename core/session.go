@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"math"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,11 @@ type change struct {
 // concurrent requests changing different keys of the same session all keep
 // their changes; of two requests setting the same key, the later commit
 // wins.
+//
+// A request with one of Config.SkipHeaders gets an inert Session: it reads
+// empty, ignores Set, Delete, Clear, Renew and Destroy (logging them at
+// level Debug), touches no store and sets no cookie, so handlers never need
+// a nil check.
 type Session struct {
 	mu sync.Mutex
 	m  *Manager
@@ -46,6 +52,7 @@ type Session struct {
 	resign    bool      // cookie verified with a previous secret
 	now       time.Time // when Load ran
 	isNew     bool
+	skipped   bool // a skip header: reads empty, changes are ignored
 
 	cleared   bool
 	clearSent bool // the Clear was already committed
@@ -86,6 +93,18 @@ func (s *Session) IsNew() bool {
 	return s.isNew
 }
 
+// ignored reports whether s is the inert session of a skipped request, on
+// which op does nothing; it logs the ignored call at level Debug. Callers
+// hold s.mu.
+func (s *Session) ignored(op string) bool {
+	if !s.skipped {
+		return false
+	}
+	s.m.logSession(context.Background(), slog.LevelDebug, "sess: session change ignored: the request carries a skip header", "",
+		slog.String("event", "skipped_change"), slog.String("op", op))
+	return true
+}
+
 func (s *Session) findChange(key string) int {
 	for i := range s.changes {
 		if s.changes[i].key == key {
@@ -108,12 +127,15 @@ func (s *Session) lookup(key string) (ch *change, tag byte, payload []byte, ok b
 	return nil, tag, payload, ok
 }
 
-// Get returns the value stored under key. Values of the built-in types
-// (see Set) come back with their exact Go type; values stored through the
-// Codec come back as the codec decodes them into an any (for JSON, maps and
-// float64s). Use the typed Get function to get them back as their own type.
-// The returned value is a copy: changing it does not change the session
-// until it is passed to Set.
+// Get returns the value stored under key, with the same Go type in the
+// request that set it and in every later request. Values of the built-in
+// types (see Set) come back with their exact Go type. Values of any other
+// type come back in their Codec's generic form, as the codec decodes them
+// into an any (for JSONCodec: map[string]any, []any, float64, string,
+// bool), also in the request that set them; so do such values nested in a
+// []any or map[string]any. Use the typed Get function to get them back as
+// their own type. The returned value is a copy: changing it does not change
+// the session until it is passed to Set.
 func (s *Session) Get(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -122,7 +144,12 @@ func (s *Session) Get(key string) (any, bool) {
 		return nil, false
 	}
 	if ch != nil {
-		return ch.val, true
+		if immutable(ch.val) {
+			return ch.val, true
+		}
+		if tag, p, ok = s.encodeChange(ch); !ok {
+			return nil, false
+		}
 	}
 	v, err := decodeValue(tag, p, s.m.cfg.Codec)
 	if err != nil {
@@ -132,9 +159,39 @@ func (s *Session) Get(key string) (any, bool) {
 	return v, true
 }
 
-// Get returns the value under key as a T. It reports false if the key is
-// missing or holds a value of another type. Values stored through the Codec
-// are decoded straight into T.
+// immutable reports whether v is of a built-in scalar type, which Get can
+// return as set: it needs no copy and decodes to the same type.
+func immutable(v any) bool {
+	switch v.(type) {
+	case nil, string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64,
+		float32, float64, time.Duration, time.Time:
+		return true
+	}
+	return false
+}
+
+// encodeChange encodes a pending change's value as a commit would, so that
+// the request that set it reads what every later request reads. A value
+// the Codec cannot encode reads as missing (the commit will fail with
+// ErrEncode). Callers hold s.mu.
+func (s *Session) encodeChange(ch *change) (tag byte, payload []byte, ok bool) {
+	b, err := appendValue(nil, ch.val, s.m.cfg.Codec, 0)
+	if err == nil {
+		tag, payload, _, err = readValue(b)
+	}
+	if err != nil {
+		s.m.logSession(context.Background(), slog.LevelWarn, "sess: cannot encode session value", s.id, slog.String("key", ch.key), slog.Any("error", err))
+		return 0, nil, false
+	}
+	return tag, payload, true
+}
+
+// Get returns the value under key as a T, in the request that set it as
+// in every later request. It reports false if the key is missing or holds
+// a value that is not a T. Values stored through the Codec are decoded
+// straight into T, so a struct set in one request comes back as that
+// struct in the next; with T an interface type (such as any) Get returns
+// what Session.Get returns.
 func Get[T any](s *Session, key string) (T, bool) {
 	var zero T
 	if s == nil {
@@ -147,8 +204,15 @@ func Get[T any](s *Session, key string) (T, bool) {
 		return zero, false
 	}
 	if ch != nil {
-		v, ok := ch.val.(T)
-		return v, ok
+		// A value of type T reads as itself, unless a later request would
+		// read something else: for an interface T (which Session.Get's
+		// generic form satisfies too) or a container holding codec values.
+		if v, ok := ch.val.(T); ok && !isInterface[T]() && !container(ch.val) {
+			return v, true
+		}
+		if tag, p, ok = s.encodeChange(ch); !ok {
+			return zero, false
+		}
 	}
 	// Fast paths for the most common types: no boxing, no allocation.
 	switch out := any(&zero).(type) {
@@ -192,15 +256,33 @@ func Get[T any](s *Session, key string) (T, bool) {
 	return t, ok
 }
 
+// isInterface reports whether T is an interface type.
+func isInterface[T any]() bool { return reflect.TypeFor[T]().Kind() == reflect.Interface }
+
+// container reports whether v is a built-in container that may hold values
+// of other types, which come back in their codec's generic form.
+func container(v any) bool {
+	switch v.(type) {
+	case []any, map[string]any:
+		return true
+	}
+	return false
+}
+
 // Set stores value under key. Strings, []byte, bools, all integer and float
 // types, time.Time, time.Duration, []string, []int, []int64, []float64,
 // []bool, []any, map[string]string, map[string]int and map[string]any (of
 // these types, nested up to 32 levels) are encoded natively and come back
 // with their exact type. Any other type is encoded with Config.Codec when
-// the session is committed; a value it cannot encode fails the commit.
+// the session is committed (a value it cannot encode fails the commit), and
+// Session.Get reads it back in the codec's generic form, in this request as
+// in later ones; Get[T] reads it back as a T.
 func (s *Session) Set(key string, value any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Set") {
+		return
+	}
 	if i := s.findChange(key); i >= 0 {
 		s.changes[i] = change{key: key, val: value}
 	} else {
@@ -220,6 +302,9 @@ func (s *Session) addChange(c change) {
 func (s *Session) Delete(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Delete") {
+		return
+	}
 	s.deleteLocked(key)
 }
 
@@ -250,6 +335,9 @@ func (s *Session) Pop(key string) (any, bool) {
 func (s *Session) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Clear") {
+		return
+	}
 	if len(s.keysLocked()) == 0 {
 		return
 	}
@@ -299,6 +387,9 @@ func (s *Session) Len() int { return len(s.Keys()) }
 func (s *Session) Renew() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Renew") {
+		return
+	}
 	if !s.stored {
 		return
 	}
@@ -319,6 +410,9 @@ func (s *Session) Renew() {
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ignored("Destroy") {
+		return
+	}
 	if s.stored {
 		s.oldIDs = append(s.oldIDs, s.id)
 		s.destroyed = true

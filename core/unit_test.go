@@ -31,6 +31,7 @@ func TestConfigValidation(t *testing.T) {
 		"SameSite=None insecure": func(c *Config) {
 			c.SameSite, c.DisableSecure = http.SameSiteNoneMode, true
 		},
+		"Partitioned insecure":  func(c *Config) { c.Partitioned, c.DisableSecure = true, true },
 		"absolute < idle":       func(c *Config) { c.IdleTimeout, c.AbsoluteTimeout = time.Hour, time.Minute },
 		"invalid cookie name":   func(c *Config) { c.CookieName = "bad name;" },
 		"cookie name with =":    func(c *Config) { c.CookieName = "a=b" },

@@ -54,10 +54,7 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			req, res := c.Request(), c.Response()
 			x := m.BeginHTTP(res, req)
-			switch {
-			case x.Skipped():
-				return next(c)
-			case x.Err() != nil: // the error response is written
+			if x.Err() != nil { // the error response is written
 				return nil
 			}
 			c.Set(m.ObjectName(), x.Session())
@@ -89,8 +86,8 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 }
 
 // From returns the request's session, or nil if the middleware did not run
-// for this request (it is not installed on the route, or a skip header was
-// present).
+// for this request (it is not installed on the route).
+// A request with a skip header gets an inert session, never nil.
 func From(c echo.Context) *sess.Session {
 	s, _ := sess.FromContext(c.Request().Context())
 	return s

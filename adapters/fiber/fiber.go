@@ -97,10 +97,7 @@ func Middleware(m *sess.Manager) fiber.Handler {
 		// RequestCtx once the request is over.
 		defer hc.Release()
 		x := m.Begin(c.UserContext(), hc)
-		switch {
-		case x.Skipped():
-			return c.Next()
-		case x.Err() != nil:
+		if x.Err() != nil {
 			writeError(c, x.ErrorResponse())
 			return nil
 		}
@@ -116,7 +113,8 @@ func Middleware(m *sess.Manager) fiber.Handler {
 }
 
 // From returns the request's session, or nil if the middleware did not run
-// for this request (it is not installed, or a skip header was present).
+// for this request (it is not installed).
+// A request with a skip header gets an inert session, never nil.
 func From(c *fiber.Ctx) *sess.Session {
 	s, _ := sess.FromContext(c.UserContext())
 	return s

@@ -47,11 +47,7 @@ func Middleware(m *sess.Manager) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		orig := c.Writer
 		x := m.BeginHTTP(orig, c.Request)
-		switch {
-		case x.Skipped():
-			c.Next()
-			return
-		case x.Err() != nil: // the error response is written
+		if x.Err() != nil { // the error response is written
 			_ = c.Error(x.Err())
 			c.Abort()
 			return
@@ -70,7 +66,8 @@ func Middleware(m *sess.Manager) gin.HandlerFunc {
 }
 
 // From returns the request's session, or nil if the middleware did not run
-// for this request (it is not installed, or a skip header was present).
+// for this request (it is not installed).
+// A request with a skip header gets an inert session, never nil.
 func From(c *gin.Context) *sess.Session {
 	if c == nil || c.Request == nil {
 		return nil

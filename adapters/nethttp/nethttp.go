@@ -25,7 +25,8 @@ func Middleware(m *sess.Manager) func(http.Handler) http.Handler {
 }
 
 // From returns the request's session, or nil if the middleware did not run
-// for this request (it is not installed, or a skip header was present).
+// for this request (it is not installed).
+// A request with a skip header gets an inert session, never nil.
 func From(r *http.Request) *sess.Session {
 	s, _ := sess.FromContext(r.Context())
 	return s

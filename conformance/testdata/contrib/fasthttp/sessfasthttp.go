@@ -16,11 +16,7 @@ func Middleware(m *sess.Manager) func(fasthttp.RequestHandler) fasthttp.RequestH
 			c := &carrier{ctx: ctx}
 			defer func() { c.ctx = nil }() // the Session keeps its Carrier; fasthttp reuses ctx
 			x := m.Begin(ctx, c)           // *RequestCtx is the request's context.Context
-			switch {
-			case x.Skipped():
-				next(ctx)
-				return
-			case x.Err() != nil:
+			if x.Err() != nil {
 				writeError(ctx, x.ErrorResponse())
 				return
 			}
