@@ -66,6 +66,7 @@ func allCases() []testCase {
 		failureCases,
 		lateCases,
 		timeCases,
+		manageCases,
 	} {
 		all = append(all, group...)
 	}
