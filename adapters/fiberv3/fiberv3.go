@@ -135,7 +135,8 @@ func Middleware(m *sess.Manager) fiber.Handler {
 	}
 }
 
-// From returns the request's session, or nil if the middleware did not run
+// From returns the request's session (with several Managers in one
+// chain, the innermost one's: see FromManager), or nil if the middleware did not run
 // for this request (it is not installed, or a skip header was present).
 func From(c fiber.Ctx) *sess.Session {
 	s, _ := sess.FromContext(c.Context())
@@ -226,3 +227,12 @@ func (h *carrier) AddResponseHeader(name, value string) {
 }
 
 var _ sess.Carrier = (*carrier)(nil)
+
+// FromManager returns the session of Manager m, or nil if m's middleware
+// did not run for this request. With several Managers in one chain (each
+// with its own cookie name) each handler asks for the one it means; From
+// returns the innermost one's.
+func FromManager(c fiber.Ctx, m *sess.Manager) *sess.Session {
+	s, _ := sess.FromContextFor(c.Context(), m)
+	return s
+}
