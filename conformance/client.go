@@ -20,6 +20,9 @@ type result struct {
 	body   string
 	header http.Header
 	err    error
+	// gzipped reports that the body came gzip-encoded and the client
+	// decompressed it.
+	gzipped bool
 }
 
 // setCookies returns the raw Set-Cookie lines.
@@ -108,7 +111,7 @@ func send(hc *http.Client, req *http.Request) *result {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return &result{status: resp.StatusCode, body: string(b), header: resp.Header, err: err}
+	return &result{status: resp.StatusCode, body: string(b), header: resp.Header, err: err, gzipped: resp.Uncompressed}
 }
 
 // raw sends GET <path>?<query> with exactly the given header lines (each
@@ -196,6 +199,9 @@ func (e *env) sessionCookies(r *result) []*http.Cookie {
 			continue
 		}
 		if c.Name == e.m.CookieName() {
+			if c.MaxAge >= 0 {
+				e.checkIssuedID(c.Value)
+			}
 			out = append(out, c)
 		}
 	}

@@ -17,8 +17,9 @@ type Exchange interface {
 	// (sesshttp.From, sessgin.From, ...).
 	Session() *sess.Session
 	// Context returns the context.Context the framework gives handler code
-	// (r.Context(), c.Request.Context(), c.UserContext()); the suite checks
-	// that sess.FromContext finds the same session in it.
+	// (r.Context(), c.Request.Context(), c.UserContext(), fasthttp's
+	// *RequestCtx itself); the suite checks that sess.FromContext finds the
+	// same session in it, unless the Exchange also implements NoContext.
 	Context() context.Context
 	// Bag returns the value the framework's per-request bag holds under key
 	// (gin and echo c.Get, fiber c.Locals), or nil for frameworks without

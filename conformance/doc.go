@@ -42,6 +42,58 @@
 //     on false, replace the response with x.ErrorResponse().
 //  4. Write a Mount and an Exchange in the adapter's test and call Run.
 //
+// From, the typed accessor, needs no Manager: it reads the session from
+// the request's context with sess.FromContext (or from the framework's
+// context under sess.ContextKey), which does not depend on
+// Manager.ObjectName; only the bag is keyed by ObjectName.
+//
+// When a handler returns an error and has written nothing (echo, fiber),
+// the session commits with the status the framework's error path will
+// send, not 200: either let that error path write through the writer that
+// commits (the echo adapter wraps the writer echo's HTTPErrorHandler uses,
+// so Start sees the error's status), or pass the status the framework will
+// send to End (the fiber adapters read it from the error, 500 for a plain
+// error). A 5xx commits nothing unless Config.SaveOnServerError.
+//
+// When the commit fails (Start or End returns false), the client gets
+// ErrorResponse and nothing of the handler's response: not its status,
+// body, headers (Vary, Cache-Control) or cookies. Lifecycle.Writer clears
+// the header map before writing the error response; a buffering adapter
+// resets the buffered response. FailedCommitAnswersOnlyTheErrorResponse
+// checks it.
+//
+// # Optional capabilities
+//
+// Some cases need more than Mount and Exchange give; they are skipped, with
+// a message, when the adapter's test does not provide it:
+//
+//   - CookiesReadFirst(mount): a second mount with a middleware in front of
+//     the session middleware that reads the cookies through the framework's
+//     API (r.Cookies, gin's and echo's c.Cookie, fiber's c.Cookies,
+//     fasthttp's Request.Header.Cookie). The hostile Cookie headers must
+//     load the same session through both mounts; over fasthttp that means
+//     reading the lines with sess.RawHeaderValues(req.Header.RawHeaders(),
+//     name), never PeekAll, which returns a re-serialisation once the
+//     cookies were parsed.
+//   - WriterSwapped(mount): a second mount with a writer-swapping middleware
+//     (gzip: echo's middleware.Gzip, GzipWriter for net/http) between the
+//     session middleware and the handler, for frameworks that have one.
+//   - HeaderAdder, implemented by the Exchange: AddHeader adds a response
+//     header line the framework's way, so the suite can check that the
+//     application's own Vary, Cache-Control and Set-Cookie lines survive
+//     next to the session's.
+//   - NoBag, implemented by the Exchange of a framework without a
+//     per-request bag (net/http).
+//   - NoContext, implemented by the Exchange of a framework that gives
+//     handlers no context.Context to find the session in. A framework whose
+//     request object is a context.Context backed by its bag (fasthttp's
+//     *RequestCtx, fiber v3's Ctx) does not need it: store the session under
+//     sess.ContextKey() there and sess.FromContext works on it.
+//
+// Pass the options to Run or RunWithStore:
+//
+//	conformance.Run(t, mount, conformance.CookiesReadFirst(readFirstMount))
+//
 // # Writing a mount
 //
 // Mount builds an app that serves every method and path with the adapter's
@@ -59,6 +111,7 @@
 //	func (x exchange) Context() context.Context     { return x.r.Context() }
 //	func (x exchange) Bag(string) any               { return nil } // net/http has no bag
 //	func (x exchange) NoBag()                       {}             // ... and says so
+//	func (x exchange) AddHeader(name, value string) { x.w.Header().Add(name, value) }
 //	func (x exchange) Query(name string) string     { return x.r.URL.Query().Get(name) }
 //	func (x exchange) SetCookie(name, value string) { http.SetCookie(x.w, &http.Cookie{Name: name, Value: value, Path: "/"}) }
 //
@@ -97,10 +150,12 @@
 //		return app.Test(r, -1)
 //	})
 //
-// The request handed over carries the suite's https URL; to forward it to a
-// plain server of the adapter's own on a loopback port, set r.URL.Scheme to
+// The request handed over carries the suite's https URL (the suite serves
+// TLS, so that Secure cookies come back). To forward it to a plain-HTTP
+// server of the adapter's own on a loopback port, set r.URL.Scheme to
 // "http" and r.URL.Host to its address and call
-// http.DefaultTransport.RoundTrip(r).
+// http.DefaultTransport.RoundTrip(r); the Secure cookies still reach it,
+// because the client-side jar saw https.
 //
 // A mount must serve every method (HEAD and OPTIONS included) and path,
 // must hand an error returned by the Handler to the framework's own error
@@ -111,5 +166,11 @@
 //
 // That is what HTTPMount builds: an adapter that is plain net/http
 // middleware can call conformance.Run(t, conformance.HTTPMount(middleware,
-// from)) and write no mount at all.
+// from)) and write no mount at all. Its Exchange implements NoBag and
+// HeaderAdder; CookieReader and GzipWriter build its CookiesReadFirst and
+// WriterSwapped variants:
+//
+//	readFirst := conformance.HTTPMount(func(m *sess.Manager) func(http.Handler) http.Handler {
+//		return func(next http.Handler) http.Handler { return conformance.CookieReader(sesshttp.Middleware(m)(next)) }
+//	}, sesshttp.From)
 package conformance

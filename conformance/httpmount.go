@@ -38,6 +38,8 @@ func (x httpExchange) Bag(string) any           { return nil } // net/http has n
 func (x httpExchange) NoBag()                   {}
 func (x httpExchange) Query(name string) string { return x.r.URL.Query().Get(name) }
 
+func (x httpExchange) AddHeader(name, value string) { x.w.Header().Add(name, value) }
+
 func (x httpExchange) SetCookie(name, value string) {
 	http.SetCookie(x.w, &http.Cookie{Name: name, Value: value, Path: "/"})
 }

@@ -29,7 +29,10 @@ var hopByHop = map[string]bool{
 //
 // The request handed to rt is a client request (absolute URL, Host set,
 // no RequestURI) carrying the incoming request's headers, body and
-// context. The response's status, every header line except hop-by-hop ones
+// context. Its URL is https, as the suite's server is: rt that forwards it
+// to a plain-HTTP server on a loopback port sets r.URL.Scheme = "http" and
+// r.URL.Host to that server's address first, then calls
+// http.DefaultTransport.RoundTrip(r). The response's status, every header line except hop-by-hop ones
 // (each Set-Cookie line stays its own line, never folded) and its body are
 // copied to the client, flushing as the body arrives. If rt fails, the
 // client gets 502 Bad Gateway.

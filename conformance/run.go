@@ -19,26 +19,34 @@ import (
 
 // Run runs every adapter case against mount. Each case gets a fresh
 // in-memory store, a fresh Manager and a fresh mount.
-func Run(t *testing.T, mount Mount) {
+//
+// Options add mount variants for optional capabilities (CookiesReadFirst,
+// WriterSwapped); the cases that need a variant the caller did not give
+// are skipped with a message saying what they would check.
+func Run(t *testing.T, mount Mount, opts ...Option) {
 	t.Helper()
 	RunWithStore(t, mount, func(t *testing.T) sess.Store {
 		s := sess.NewMemoryStore(sess.MemoryConfig{})
 		t.Cleanup(func() { _ = s.Close() })
 		return s
-	})
+	}, opts...)
 }
 
 // RunWithStore runs every adapter case against mount with a store made by
 // newStore, called once per case; the caller closes it (with t.Cleanup).
 // Cases inspect the store only through its Store methods, so any store
 // that honours the Store contract passes with a correct adapter.
-func RunWithStore(t *testing.T, mount Mount, newStore func(t *testing.T) sess.Store) {
+func RunWithStore(t *testing.T, mount Mount, newStore func(t *testing.T) sess.Store, opts ...Option) {
 	t.Helper()
 	if mount == nil || newStore == nil {
 		t.Fatal("conformance: RunWithStore needs a Mount and a store constructor")
 	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	for _, tc := range allCases() {
-		t.Run(tc.name, func(t *testing.T) { runCase(t, tc, mount, newStore) })
+		t.Run(tc.name, func(t *testing.T) { runCase(t, tc, mount, newStore, &o) })
 	}
 }
 
@@ -66,6 +74,7 @@ func allCases() []testCase {
 		failureCases,
 		lateCases,
 		timeCases,
+		gapCases,
 		manageCases,
 	} {
 		all = append(all, group...)
@@ -78,6 +87,7 @@ type env struct {
 	t     *testing.T
 	tc    testCase
 	mount Mount
+	opts  *options
 	m     *sess.Manager
 	cfg   sess.Config // as given to sess.New, before defaults
 	store *faultyStore
@@ -106,11 +116,12 @@ const (
 	gateTimeout = 10 * time.Second
 )
 
-func runCase(t *testing.T, tc testCase, mount Mount, newStore func(*testing.T) sess.Store) {
+func runCase(t *testing.T, tc testCase, mount Mount, newStore func(*testing.T) sess.Store, o *options) {
 	e := &env{
 		t:     t,
 		tc:    tc,
 		mount: mount,
+		opts:  o,
 		clock: sesstest.NewClock(time.Now()),
 		logs:  &sesstest.Logs{},
 		gates: map[string]*gate{},

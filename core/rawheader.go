@@ -88,3 +88,68 @@ func asciiEqualFold(b []byte, s string) bool {
 	}
 	return true
 }
+
+// RawRequestHeader is the view of a request header that RawCarrier needs;
+// fasthttp's *RequestHeader implements it (every version the adapters use).
+type RawRequestHeader interface {
+	// RawHeaders returns the request's header block as read from the
+	// connection, or nil for a request built in memory.
+	RawHeaders() []byte
+	// PeekAll returns every value of the named header as parsed.
+	PeekAll(key string) [][]byte
+}
+
+// ResponseHeaderAdder is the view of a response header that RawCarrier
+// needs; fasthttp's *ResponseHeader implements it.
+type ResponseHeaderAdder interface {
+	// Add appends one header line, never folding it into an existing one.
+	Add(key, value string)
+}
+
+// RawCarrier is a Carrier over a fasthttp-style request and response
+// header, for adapters on frameworks built on fasthttp (fiber v2 and v3,
+// raw fasthttp). RequestHeader returns copies of every line of the named
+// header exactly as the client sent it, read from the raw header block with
+// RawHeaderValues: fasthttp's own view of the Cookie header is a
+// re-serialisation of its parsed cookies once anything has read a cookie,
+// which alters or invents bytes. Requests built in memory have no raw
+// block; for them the parsed values are copied. AddResponseHeader appends
+// one line through Add, so every Set-Cookie stays its own line.
+//
+// fasthttp reuses its request objects: an adapter calls Release when the
+// request ends, after which the carrier reads nothing and adds nothing.
+type RawCarrier struct {
+	Request  RawRequestHeader
+	Response ResponseHeaderAdder
+}
+
+// RequestHeader implements Carrier.
+func (c *RawCarrier) RequestHeader(name string) []string {
+	if c.Request == nil {
+		return nil
+	}
+	if raw := c.Request.RawHeaders(); len(raw) > 0 {
+		return RawHeaderValues(raw, name)
+	}
+	vals := c.Request.PeekAll(name)
+	if len(vals) == 0 {
+		return nil
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// AddResponseHeader implements Carrier.
+func (c *RawCarrier) AddResponseHeader(name, value string) {
+	if c.Response != nil {
+		c.Response.Add(name, value)
+	}
+}
+
+// Release drops the headers, for when the request ends.
+func (c *RawCarrier) Release() { c.Request, c.Response = nil, nil }
+
+var _ Carrier = (*RawCarrier)(nil)

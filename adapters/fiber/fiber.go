@@ -56,7 +56,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	sess "github.com/gosess/sess/core"
-	"github.com/valyala/fasthttp"
 )
 
 // ErrPreforkMemoryStore is the error the middleware reports, and hands to
@@ -92,10 +91,11 @@ func Middleware(m *sess.Manager) fiber.Handler {
 			checked.Store(c.App())
 		}
 
-		hc := &carrier{ctx: c.Context()}
+		rc := c.Context()
+		hc := &sess.RawCarrier{Request: &rc.Request.Header, Response: &rc.Response.Header}
 		// The Session keeps its Carrier; cut the link to the pooled
 		// RequestCtx once the request is over.
-		defer hc.release()
+		defer hc.Release()
 		x := m.Begin(c.UserContext(), hc)
 		switch {
 		case x.Skipped():
@@ -160,53 +160,6 @@ func writeError(c *fiber.Ctx, r sess.ErrorResponse) {
 	r.Headers(resp.Header.Set)
 	resp.SetBodyString(r.Body)
 }
-
-// carrier is the sess.Carrier over one fasthttp request. It lives as long
-// as the Session that holds it, so it drops its RequestCtx when the request
-// ends.
-type carrier struct {
-	ctx *fasthttp.RequestCtx
-}
-
-func (h *carrier) release() { h.ctx = nil }
-
-// RequestHeader implements sess.Carrier. It returns copies of the values of
-// every line of the named header exactly as the client sent them, read from
-// the raw request header block: fasthttp's own view of the Cookie header is a
-// re-serialisation of its parsed cookies once anything has read a cookie,
-// which alters or invents bytes. Requests built in memory rather than read
-// from a connection have no raw header block; for them fasthttp's header
-// values are used.
-func (h *carrier) RequestHeader(name string) []string {
-	if h.ctx == nil {
-		return nil
-	}
-	hdr := &h.ctx.Request.Header
-	if raw := hdr.RawHeaders(); len(raw) > 0 {
-		return sess.RawHeaderValues(raw, name)
-	}
-	vals := hdr.PeekAll(name)
-	if len(vals) == 0 {
-		return nil
-	}
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = string(v)
-	}
-	return out
-}
-
-// AddResponseHeader implements sess.Carrier. fasthttp's Header.Add keeps
-// every Set-Cookie its own line; fiber's c.Append would fold them with
-// commas and c.Cookie would replace a same-named cookie.
-func (h *carrier) AddResponseHeader(name, value string) {
-	if h.ctx == nil {
-		return
-	}
-	h.ctx.Response.Header.Add(name, value)
-}
-
-var _ sess.Carrier = (*carrier)(nil)
 
 // FromManager returns the session of Manager m, or nil if m's middleware
 // did not run for this request. With several Managers in one chain (each

@@ -7,7 +7,6 @@ replace github.com/gosess/sess/core => ../../core
 require (
 	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/gosess/sess/core v0.0.0-00010101000000-000000000000
-	github.com/valyala/fasthttp v1.69.0
 )
 
 require (
@@ -21,6 +20,7 @@ require (
 	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/tinylib/msgp v1.6.3 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasthttp v1.69.0 // indirect
 	golang.org/x/crypto v0.48.0 // indirect
 	golang.org/x/net v0.50.0 // indirect
 	golang.org/x/sys v0.41.0 // indirect

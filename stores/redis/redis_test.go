@@ -349,68 +349,6 @@ func startRedis(t testing.TB, bin string, port int) (stop func()) {
 	}
 }
 
-// TestTwoInstances runs two servers, each with its own Manager and its own
-// client, on one Redis: a cookie from one works on the other, and
-// concurrent writes of different keys through both lose nothing.
-func TestTwoInstances(t *testing.T) {
-	requireRedis(t)
-	prefix := testPrefix(t, newClient(t, nil))
-	var srvs [2]*httptest.Server
-	for i := range srvs {
-		st := New(newClient(t, nil), Config{Prefix: prefix})
-		srvs[i] = httptest.NewServer(app(newManager(t, st), nil, nil))
-		defer srvs[i].Close()
-	}
-	a, b := srvs[0], srvs[1]
-
-	cookie := sessionCookie(t, get(t, a, "/set?k=user&v=alice", ""))
-	if r := get(t, b, "/get?k=user", cookie); r.status != http.StatusOK || r.body != "alice" || len(r.cookies) != 0 {
-		t.Fatalf("server B with server A's cookie: status %d, body %q, Set-Cookie %q; want 200 \"alice\" and no new cookie", r.status, r.body, r.cookies)
-	}
-
-	// Eight concurrent writers per round, four through each server: the
-	// Manager retries a conflicting commit a bounded number of times (8),
-	// and with n writers a commit loses at most n-1 times.
-	const rounds, writers = 5, 8
-	want := []string{"user"}
-	for round := range rounds {
-		var wg sync.WaitGroup
-		errc := make(chan string, writers)
-		for w := range writers {
-			key := fmt.Sprintf("k%d-%d", round, w)
-			want = append(want, key)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				srv := srvs[w%2]
-				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/set?k="+key+"&v="+key, nil)
-				req.Header.Set("Cookie", cookie)
-				resp, err := srv.Client().Do(req)
-				if err != nil {
-					errc <- err.Error()
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK || len(resp.Header.Values("Set-Cookie")) != 0 {
-					errc <- fmt.Sprintf("writer %s: status %d, Set-Cookie %q", key, resp.StatusCode, resp.Header.Values("Set-Cookie"))
-				}
-			}()
-		}
-		wg.Wait()
-		close(errc)
-		for e := range errc {
-			t.Error(e)
-		}
-	}
-	slices.Sort(want)
-	for i, srv := range srvs {
-		if r := get(t, srv, "/keys", cookie); r.body != strings.Join(want, ",") {
-			t.Errorf("keys read through server %d: %q\nwant %q (a concurrent write was lost)", i, r.body, strings.Join(want, ","))
-		}
-	}
-}
-
 // TestKeysAndValues checks what lands in Redis for sessions made through a
 // Manager: keys are prefix + HashID(id), no key or value holds a raw ID,
 // every key expires no later than the idle timeout, and e matches the

@@ -15,4 +15,7 @@ require (
 	github.com/labstack/echo/v5 v5.4.6
 )
 
-require github.com/google/uuid v1.6.0 // indirect
+require (
+	github.com/google/uuid v1.6.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
+)

@@ -29,6 +29,10 @@ func (x exchange) Bag(key string) any       { return x.c.Locals(key) }
 // handler returns.
 func (x exchange) Query(name string) string { return strings.Clone(x.c.Query(name)) }
 
+// AddHeader appends the value with fiber's c.Append, which folds it into
+// the existing line with a comma.
+func (x exchange) AddHeader(name, value string) { x.c.Append(name, value) }
+
 func (x exchange) SetCookie(name, value string) {
 	x.c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/"})
 }
@@ -57,15 +61,37 @@ func (x exchange) Stream(status int, chunks ...string) error {
 // The read buffer is raised to net/http's 1 MiB header limit so the suite's
 // oversized Cookie headers reach the middleware: with the 4 KiB default
 // fasthttp refuses them with 431 before any middleware runs.
-func mount(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
-	app := fiber.New(fiber.Config{ReadBufferSize: 1 << 20})
-	app.Use(recover.New(), sessfiberv3.Middleware(m))
-	app.All("/*", func(c fiber.Ctx) error { return h(exchange{c}) })
-	return conformance.RoundTripHandler(func(r *http.Request) (*http.Response, error) {
-		return app.Test(r, fiber.TestConfig{Timeout: 0})
-	})
+var mount = newMount()
+
+// newMount is mount with the given middleware in front of the session
+// middleware.
+func newMount(before ...any) conformance.Mount {
+	return func(_ *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
+		app := fiber.New(fiber.Config{ReadBufferSize: 1 << 20})
+		app.Use(recover.New())
+		for _, mw := range before {
+			app.Use(mw)
+		}
+		app.Use(sessfiberv3.Middleware(m))
+		app.All("/*", func(c fiber.Ctx) error { return h(exchange{c}) })
+		return conformance.RoundTripHandler(func(r *http.Request) (*http.Response, error) {
+			return app.Test(r, fiber.TestConfig{Timeout: 0})
+		})
+	}
 }
 
-func TestConformance(t *testing.T) { conformance.Run(t, mount) }
+// readCookies reads the request's cookies through fiber's API, as
+// authentication middleware does; fasthttp parses every cookie then and
+// rewrites its own view of the Cookie header.
+func readCookies(c fiber.Ctx) error {
+	_ = c.Cookies("sid")
+	return c.Next()
+}
+
+// fiber buffers the whole response, so it has no writer-swapping
+// middleware; the cookie-reading variant is its optional capability.
+func TestConformance(t *testing.T) {
+	conformance.Run(t, mount, conformance.CookiesReadFirst(newMount(readCookies)))
+}
 
 func FuzzCookieHeader(f *testing.F) { conformance.FuzzCookieHeader(f, mount) }

@@ -21,6 +21,8 @@ func (x exchange) Context() context.Context { return x.ctx }
 func (x exchange) Bag(key string) any       { return x.ctx.UserValue(key) }
 func (x exchange) Query(name string) string { return string(x.ctx.QueryArgs().Peek(name)) }
 
+func (x exchange) AddHeader(name, value string) { x.ctx.Response.Header.Add(name, value) }
+
 func (x exchange) SetCookie(name, value string) {
 	var c fasthttp.Cookie
 	c.SetKey(name)
@@ -49,11 +51,29 @@ func (x exchange) Stream(status int, chunks ...string) error {
 
 // mount serves the suite through a fasthttp server on a loopback port.
 func mount(t *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
-	handler := sessfasthttp.Middleware(m)(func(ctx *fasthttp.RequestCtx) {
+	return serve(t, sessfasthttp.Middleware(m)(func(ctx *fasthttp.RequestCtx) {
+		if err := h(exchange{ctx}); err != nil {
+			ctx.Error(err.Error(), http.StatusInternalServerError)
+		}
+	}))
+}
+
+// readFirstMount is mount with the cookies read through fasthttp's API
+// before the session middleware, as authentication middleware does.
+func readFirstMount(t *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
+	inner := sessfasthttp.Middleware(m)(func(ctx *fasthttp.RequestCtx) {
 		if err := h(exchange{ctx}); err != nil {
 			ctx.Error(err.Error(), http.StatusInternalServerError)
 		}
 	})
+	return serve(t, func(ctx *fasthttp.RequestCtx) {
+		_ = ctx.Request.Header.Cookie("sid")
+		inner(ctx)
+	})
+}
+
+// serve serves handler on a loopback port and bridges it.
+func serve(t *testing.T, handler fasthttp.RequestHandler) http.Handler {
 	srv := &fasthttp.Server{ReadBufferSize: 64 << 10, Handler: func(ctx *fasthttp.RequestCtx) {
 		defer func() {
 			if recover() != nil { // fasthttp has no recovery of its own
@@ -75,4 +95,6 @@ func mount(t *testing.T, m *sess.Manager, h conformance.Handler) http.Handler {
 	})
 }
 
-func TestConformance(t *testing.T) { conformance.Run(t, mount) }
+func TestConformance(t *testing.T) {
+	conformance.Run(t, mount, conformance.CookiesReadFirst(readFirstMount))
+}

@@ -51,12 +51,19 @@ func writeError(ctx *fasthttp.RequestCtx, r sess.ErrorResponse) {
 // carrier is the sess.Carrier over one fasthttp request.
 type carrier struct{ ctx *fasthttp.RequestCtx }
 
-// RequestHeader returns copies of every line of the named header.
+// RequestHeader returns copies of every line of the named header as the
+// client sent it, read from the raw header block: once any code has parsed
+// the cookies (ctx.Request.Header.Cookie), fasthttp's PeekAll("Cookie")
+// returns a re-serialised header in which a nameless cookie "=sid=<value>"
+// reads "sid=<value>".
 func (c *carrier) RequestHeader(name string) []string {
 	if c.ctx == nil {
 		return nil
 	}
-	var out []string
+	if raw := c.ctx.Request.Header.RawHeaders(); len(raw) > 0 {
+		return sess.RawHeaderValues(raw, name)
+	}
+	var out []string // a request built in memory has no raw block
 	for _, v := range c.ctx.Request.Header.PeekAll(name) {
 		out = append(out, string(v))
 	}
