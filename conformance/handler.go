@@ -142,6 +142,9 @@ func (e *env) handle(x Exchange) error {
 	case "parallel":
 		return x.String(http.StatusOK, parallel(s))
 	}
+	if body, ok := manageOp(s, op, q); ok {
+		return x.String(http.StatusOK, body)
+	}
 	if done, err := e.handleMore(x, s, op, q); done {
 		return err
 	}

@@ -77,6 +77,7 @@ func allCases() []testCase {
 		gapCases,
 		headerCases,
 		edgeCases,
+		manageCases,
 	} {
 		all = append(all, group...)
 	}

@@ -230,3 +230,9 @@ func (m *Manager) ErrorResponse(ctx context.Context, err error) ErrorResponse {
 // Ctx with Locals) store Lifecycle.Session under it as well, so that
 // sess.FromContext works on the framework's own context.
 func ContextKey() any { return ctxKey{} }
+
+// ContextKey returns the key under which FromContextFor looks up this
+// Manager's session. Frameworks whose request object is itself a
+// context.Context backed by a per-request bag store Lifecycle.Session under
+// it as well as under the package's ContextKey.
+func (m *Manager) ContextKey() any { return managerKey{m} }

@@ -31,12 +31,18 @@ func (JSONCodec) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 func (JSONCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 // The record format. Meta = format byte, uvarint absolute deadline (Unix
-// milliseconds). Entries follow the store-facing entry encoding (see
+// milliseconds); format 3 (a session with its own Lifetime) adds a
+// persistence mode byte, a uvarint idle timeout in milliseconds and a
+// uvarint cookie Max-Age in seconds (0 = the Manager's). Sessions with the
+// Manager's lifetime keep format 2, so older readers still load them. Entries follow the store-facing entry encoding (see
 // AppendEntry); each value is a tag byte, a uvarint payload length and the
 // payload, so a key can be found and skipped without decoding values.
 // Nested values (slices, maps) use the same tag/length/payload framing
 // inside their payload.
-const recordFormat = 2
+const (
+	recordFormat         = 2
+	recordFormatLifetime = 3
+)
 
 const (
 	tNil byte = iota
@@ -81,6 +87,7 @@ var errCodec = errors.New("sess: codec")
 
 type header struct {
 	absolute int64 // Unix milliseconds
+	lt       lifetime
 }
 
 // parseRecord validates a whole record (so later lazy decoding of single
@@ -90,7 +97,7 @@ func parseRecord(meta, entries []byte, limit int) (header, error) {
 	if size := len(meta) + len(entries); size > limit {
 		return h, fmt.Errorf("%w: %d bytes exceeds the %d-byte cap", errCorrupt, size, limit)
 	}
-	if len(meta) < 2 || meta[0] != recordFormat {
+	if len(meta) < 2 || (meta[0] != recordFormat && meta[0] != recordFormatLifetime) {
 		return h, fmt.Errorf("%w: unknown format", errCorrupt)
 	}
 	abs, n := binary.Uvarint(meta[1:])
@@ -98,6 +105,13 @@ func parseRecord(meta, entries []byte, limit int) (header, error) {
 		return h, fmt.Errorf("%w: bad header", errCorrupt)
 	}
 	h.absolute = int64(abs)
+	if meta[0] == recordFormatLifetime {
+		lt, err := parseLifetime(meta[1+n:])
+		if err != nil {
+			return h, err
+		}
+		h.lt = lt
+	}
 	for rest := entries; len(rest) > 0; {
 		_, v, r, err := NextEntry(rest)
 		if err != nil {
@@ -118,9 +132,36 @@ func parseRecord(meta, entries []byte, limit int) (header, error) {
 	return h, nil
 }
 
-// appendMeta appends the Meta of a record with the given absolute deadline.
-func appendMeta(b []byte, absolute int64) []byte {
-	return binary.AppendUvarint(append(b, recordFormat), uint64(absolute))
+// appendMeta appends the Meta of a record with the given absolute deadline
+// and lifetime.
+func appendMeta(b []byte, absolute int64, lt lifetime) []byte {
+	if !lt.custom() {
+		return binary.AppendUvarint(append(b, recordFormat), uint64(absolute))
+	}
+	b = binary.AppendUvarint(append(b, recordFormatLifetime), uint64(absolute))
+	b = append(b, lt.mode)
+	b = binary.AppendUvarint(b, uint64(lt.idle/time.Millisecond))
+	return binary.AppendUvarint(b, uint64(lt.maxAge/time.Second))
+}
+
+// parseLifetime parses the lifetime fields of a format-3 Meta.
+func parseLifetime(b []byte) (lifetime, error) {
+	var lt lifetime
+	bad := fmt.Errorf("%w: bad lifetime header", errCorrupt)
+	if len(b) < 3 || b[0] > modeLast {
+		return lt, bad
+	}
+	lt.mode = b[0]
+	idle, n := binary.Uvarint(b[1:])
+	if n <= 0 || idle > uint64(MaxCookieAge/time.Millisecond)*10 {
+		return lt, bad
+	}
+	age, k := binary.Uvarint(b[1+n:])
+	if k <= 0 || age > uint64(MaxCookieAge/time.Second) || 1+n+k != len(b) {
+		return lt, bad
+	}
+	lt.idle, lt.maxAge = time.Duration(idle)*time.Millisecond, time.Duration(age)*time.Second
+	return lt, nil
 }
 
 func readKey(b []byte) (string, []byte, error) {

@@ -192,12 +192,11 @@ type cookieWriter struct {
 	name    string
 	scope   string // "; Path=...; Domain=..."
 	flags   string // "; HttpOnly; Secure; SameSite=...; Partitioned"
-	maxAge  time.Duration
 	deleted string // the whole expiring cookie
 }
 
 func newCookieWriter(c *Config) *cookieWriter {
-	w := &cookieWriter{name: c.CookieName, maxAge: c.MaxAge}
+	w := &cookieWriter{name: c.CookieName}
 	w.scope = "; Path=" + c.Path
 	if c.Domain != "" {
 		w.scope += "; Domain=" + strings.TrimPrefix(c.Domain, ".")
@@ -224,16 +223,16 @@ func newCookieWriter(c *Config) *cookieWriter {
 }
 
 // line returns the Set-Cookie value carrying the signed value of id. For a
-// persistent cookie the lifetime is MaxAge capped by the time left until
-// deadline.
-func (w *cookieWriter) line(sg *signer, id string, now, deadline time.Time) string {
+// persistent cookie (maxAge > 0) the lifetime is maxAge capped by the time
+// left until deadline.
+func (w *cookieWriter) line(sg *signer, id string, now, deadline time.Time, maxAge time.Duration) string {
 	b := make([]byte, 0, len(w.name)+1+len(id)+1+macB64Len+len(w.scope)+len(w.flags)+64)
 	b = append(b, w.name...)
 	b = append(b, '=')
 	b = sg.appendSigned(b, id)
 	b = append(b, w.scope...)
-	if w.maxAge > 0 {
-		age := min(w.maxAge, deadline.Sub(now.Truncate(time.Millisecond))) // deadlines are kept in ms
+	if maxAge > 0 {
+		age := min(maxAge, deadline.Sub(now.Truncate(time.Millisecond))) // deadlines are kept in ms
 		secs := int64(age / time.Second)
 		if secs < 1 {
 			secs = 1

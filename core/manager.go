@@ -235,7 +235,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	}
 	s.id, s.stored, s.isNew = found.id, true, false
 	s.version, s.expires = found.rec.Version, found.rec.Expires
-	s.entries, s.absolute = found.rec.Entries, found.hdr.absolute
+	s.entries, s.absolute, s.lt = found.rec.Entries, found.hdr.absolute, found.hdr.lt
 	s.resign = found.key > 0
 	return s, nil
 }
@@ -363,7 +363,7 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 		}
 		// Persisting is safe only if the client already holds the cookie
 		// for this session: no new ID, no renewal, no destroy.
-		if len(s.oldIDs) > 0 || !s.stored {
+		if len(s.oldIDs) > 0 || !s.stored || s.cookieDirty {
 			m.logSession(ctx, slog.LevelError, "sess: session changed after the response started; change not saved (commit session changes before writing the body)", s.id,
 				slog.String("event", "late_change"))
 			s.discardLocked()
@@ -383,7 +383,7 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 			return nil
 		}
 		created = !wasStored
-	} else if s.stored && m.touchMin > 0 && len(s.oldIDs) == 0 {
+	} else if s.stored && m.touchMinFor(s.lt) > 0 && len(s.oldIDs) == 0 {
 		m.touch(ctx, s, now)
 	}
 	if len(s.oldIDs) > 0 {
@@ -408,9 +408,9 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 		return nil
 	}
 	switch {
-	case s.stored && (created || s.resign):
-		s.resign = false
-		m.emit(s, m.cookies.line(m.signer, s.id, now, time.UnixMilli(s.absolute)))
+	case s.stored && (created || s.resign || s.cookieDirty):
+		s.resign, s.cookieDirty = false, false
+		m.emit(s, m.cookies.line(m.signer, s.id, now, time.UnixMilli(s.absolute), m.cookieAge(s.lt)))
 		if m.cfg.TokenHeader != "" {
 			m.emitToken(s, m.signer.sign(s.id))
 		}
@@ -428,17 +428,6 @@ func (m *Manager) emit(s *Session, line string) {
 	s.c.AddResponseHeader("Set-Cookie", line)
 	s.c.AddResponseHeader("Vary", "Cookie")
 	s.c.AddResponseHeader("Cache-Control", `no-cache="Set-Cookie"`)
-}
-
-// expiry returns when a record written or touched now expires.
-func (m *Manager) expiry(now time.Time, absolute int64) time.Time {
-	abs := time.UnixMilli(absolute)
-	if m.cfg.IdleTimeout > 0 {
-		if idle := now.Add(m.cfg.IdleTimeout); idle.Before(abs) {
-			return idle
-		}
-	}
-	return abs
 }
 
 // appendEntries appends the session's full entries to b: base (the stored
@@ -473,6 +462,9 @@ func (m *Manager) appendEntries(b []byte, s *Session, base []byte) ([]byte, erro
 // go to the session's inline buffer when they fit.
 func (m *Manager) patch(s *Session, exp time.Time) (Patch, error) {
 	p := Patch{Clear: s.cleared && !s.clearSent, Expires: exp, MaxSize: m.cfg.MaxDataSize}
+	if s.metaDirty {
+		p.Meta = metaFor(nil, s)
+	}
 	var vals []byte
 	if !s.encHeld {
 		vals = s.encBuf[:0]
@@ -525,7 +517,7 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time) (bool, e
 	if now.UnixMilli() >= s.absolute {
 		return false, nil
 	}
-	exp := m.expiry(now, s.absolute)
+	exp := m.expiryFor(s.lt, now, s.absolute)
 	if s.stored {
 		return m.update(ctx, s, exp)
 	}
@@ -542,7 +534,7 @@ func (m *Manager) update(ctx context.Context, s *Session, exp time.Time) (bool, 
 	switch {
 	case err == nil:
 		s.sentLocked()
-		s.expires = exp
+		s.expires, s.metaDirty = exp, false
 		return true, nil
 	case errors.Is(err, ErrNotFound):
 		m.logDeleted(ctx, s.id)
@@ -575,7 +567,7 @@ func (m *Manager) tooLarge(size int) error {
 
 func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, error) {
 	// Meta and, if they fit, the entries share the session's inline buffer.
-	meta := appendMeta(s.encBuf[:0], s.absolute)
+	meta := metaFor(s.encBuf[:0], s)
 	meta = meta[:len(meta):len(meta)]
 	entries, err := m.appendEntries(s.encBuf[len(meta):len(meta)], s, s.entries)
 	if err == nil && len(meta)+len(entries) > m.cfg.MaxDataSize {
@@ -644,7 +636,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 		}
 	}
 	s.stored, s.version, s.isNew = true, 1, s.isNew && !s.renewed
-	s.entries, s.expires, s.encHeld = entries, exp, true
+	s.entries, s.expires, s.encHeld, s.metaDirty = entries, exp, true, false
 	s.cleared, s.clearSent, s.changes, s.dirty = false, false, nil, false
 	return true, nil
 }
@@ -709,8 +701,8 @@ func (m *Manager) retire(ctx context.Context, s *Session, exp time.Time, entries
 // reading requests cost no write at all. A failed touch is logged, not
 // fatal: the session may end a little early, but nothing is lost.
 func (m *Manager) touch(ctx context.Context, s *Session, now time.Time) {
-	exp := m.expiry(now, s.absolute)
-	if exp.Sub(s.expires) < m.touchMin {
+	exp := m.expiryFor(s.lt, now, s.absolute)
+	if exp.Sub(s.expires) < m.touchMinFor(s.lt) {
 		return
 	}
 	sctx, cancel := m.storeCtx(ctx)

@@ -52,7 +52,13 @@ type Session struct {
 	resign    bool      // cookie verified with a previous secret
 	now       time.Time // when Load ran
 	isNew     bool
-	skipped   bool // a skip header: reads empty, changes are ignored
+	skipped   bool     // a skip header: reads empty, changes are ignored
+	lt        lifetime // the session's own Lifetime, see SetLifetime
+	metaDirty bool     // lt or absolute changed: the commit rewrites Meta
+	// cookieDirty: the cookie's persistence or Max-Age changed, so the
+	// commit re-sends it.
+	cookieDirty bool
+	status      Status // StatusModified or StatusDestroyed once the request did so
 
 	cleared   bool
 	clearSent bool // the Clear was already committed
@@ -288,7 +294,7 @@ func (s *Session) Set(key string, value any) {
 	} else {
 		s.addChange(change{key: key, val: value})
 	}
-	s.dirty = true
+	s.dirty, s.status = true, StatusModified
 }
 
 func (s *Session) addChange(c change) {
@@ -317,7 +323,7 @@ func (s *Session) deleteLocked(key string) {
 	} else {
 		s.addChange(change{key: key, del: true})
 	}
-	s.dirty = true
+	s.dirty, s.status = true, StatusModified
 }
 
 // Pop returns the value under key and deletes it, for one-time values such
@@ -343,7 +349,7 @@ func (s *Session) Clear() {
 	}
 	s.cleared, s.clearSent = true, false
 	s.changes = s.changes[:0]
-	s.dirty = true
+	s.dirty, s.status = true, StatusModified
 }
 
 // Keys returns the session's keys in sorted order.
@@ -382,7 +388,7 @@ func (s *Session) Len() int { return len(s.Keys()) }
 // Renew gives the session a new ID and keeps its data, as after a login or
 // any other change of privilege: the old ID stops working when the response
 // is committed, which defeats session fixation. The absolute deadline is
-// kept. On a new session that has stored nothing yet Renew does nothing, as
+// kept, and so is the session's own Lifetime. On a new session that has stored nothing yet Renew does nothing, as
 // the session will get a fresh ID anyway.
 func (s *Session) Renew() {
 	s.mu.Lock()
@@ -401,7 +407,7 @@ func (s *Session) Renew() {
 	s.oldIDs = append(s.oldIDs, s.id)
 	s.renewFrom = s.version
 	s.id, s.stored, s.version = id, false, 0
-	s.renewed, s.dirty = true, true
+	s.renewed, s.dirty, s.status = true, true, StatusModified
 }
 
 // Destroy ends the session, as at logout: its record is deleted and its
@@ -415,12 +421,15 @@ func (s *Session) Destroy() {
 	}
 	if s.stored {
 		s.oldIDs = append(s.oldIDs, s.id)
-		s.destroyed = true
+		s.destroyed, s.status = true, StatusDestroyed
 	} else if len(s.oldIDs) > 0 {
 		// A renewed session destroyed before commit: nothing new to create,
 		// the old record still goes.
-		s.destroyed = true
+		s.destroyed, s.status = true, StatusDestroyed
+	} else if s.status == StatusModified {
+		s.status = StatusUnmodified // a new session's changes are gone: New again
 	}
+	s.lt, s.metaDirty, s.cookieDirty = lifetime{}, false, false
 	s.id, s.stored, s.version, s.isNew = "", false, 0, true
 	s.entries, s.absolute, s.resign = nil, 0, false
 	s.cleared, s.clearSent, s.changes, s.dirty, s.renewed = false, false, nil, false, false
@@ -451,9 +460,18 @@ type sessionCtx struct {
 	s *Session
 }
 
+// managerKey is the context key of one Manager's session, for
+// FromContextFor.
+type managerKey struct{ m *Manager }
+
 func (c *sessionCtx) Value(key any) any {
-	if key == (ctxKey{}) {
+	switch k := key.(type) {
+	case ctxKey:
 		return c.s
+	case managerKey:
+		if k.m == c.s.m {
+			return c.s
+		}
 	}
 	return c.Context.Value(key)
 }
@@ -469,7 +487,22 @@ func newContext(ctx context.Context, s *Session) context.Context {
 }
 
 // FromContext returns the session stored in ctx by an adapter's middleware.
+// With several Managers in one chain it returns the innermost one's; use
+// FromContextFor to choose.
 func FromContext(ctx context.Context) (*Session, bool) {
 	s, ok := ctx.Value(ctxKey{}).(*Session)
+	return s, ok && s != nil
+}
+
+// FromContextFor returns the session of Manager m stored in ctx by an
+// adapter's middleware, for chains that run several Managers (different
+// cookie names, such as a long-lived preferences session and a login
+// session): each handler reaches the session it asks for, whatever the
+// order of the middlewares.
+func FromContextFor(ctx context.Context, m *Manager) (*Session, bool) {
+	if m == nil || ctx == nil {
+		return nil, false
+	}
+	s, ok := ctx.Value(managerKey{m}).(*Session)
 	return s, ok && s != nil
 }

@@ -85,10 +85,20 @@ func Middleware(m *sess.Manager) echo.MiddlewareFunc {
 	}
 }
 
-// From returns the request's session, or nil if the middleware did not run
-// for this request (it is not installed on the route).
+// From returns the request's session (with several Managers in one
+// chain, the innermost one's: see FromManager), or nil if the
+// middleware did not run for this request (it is not installed on the route).
 // A request with a skip header gets an inert session, never nil.
 func From(c echo.Context) *sess.Session {
 	s, _ := sess.FromContext(c.Request().Context())
+	return s
+}
+
+// FromManager returns the session of Manager m, or nil if m's middleware
+// did not run for this request. With several Managers in one chain (each
+// with its own cookie name) each handler asks for the one it means; From
+// returns the innermost one's.
+func FromManager(c echo.Context, m *sess.Manager) *sess.Session {
+	s, _ := sess.FromContextFor(c.Request().Context(), m)
 	return s
 }

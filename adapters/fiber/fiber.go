@@ -112,8 +112,9 @@ func Middleware(m *sess.Manager) fiber.Handler {
 	}
 }
 
-// From returns the request's session, or nil if the middleware did not run
-// for this request (it is not installed).
+// From returns the request's session (with several Managers in one
+// chain, the innermost one's: see FromManager), or nil if the
+// middleware did not run for this request (it is not installed).
 // A request with a skip header gets an inert session, never nil.
 func From(c *fiber.Ctx) *sess.Session {
 	s, _ := sess.FromContext(c.UserContext())
@@ -156,4 +157,13 @@ func writeError(c *fiber.Ctx, r sess.ErrorResponse) {
 	resp.SetStatusCode(r.Status)
 	r.Headers(resp.Header.Set)
 	resp.SetBodyString(r.Body)
+}
+
+// FromManager returns the session of Manager m, or nil if m's middleware
+// did not run for this request. With several Managers in one chain (each
+// with its own cookie name) each handler asks for the one it means; From
+// returns the innermost one's.
+func FromManager(c *fiber.Ctx, m *sess.Manager) *sess.Session {
+	s, _ := sess.FromContextFor(c.UserContext(), m)
+	return s
 }

@@ -65,8 +65,9 @@ func Middleware(m *sess.Manager) gin.HandlerFunc {
 	}
 }
 
-// From returns the request's session, or nil if the middleware did not run
-// for this request (it is not installed).
+// From returns the request's session (with several Managers in one
+// chain, the innermost one's: see FromManager), or nil if the
+// middleware did not run for this request (it is not installed).
 // A request with a skip header gets an inert session, never nil.
 func From(c *gin.Context) *sess.Session {
 	if c == nil || c.Request == nil {
@@ -127,3 +128,15 @@ func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns gin's writer, for http.ResponseController (deadlines,
 // EnableFullDuplex); Flush and Hijack are found on writer itself.
 func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// FromManager returns the session of Manager m, or nil if m's middleware
+// did not run for this request. With several Managers in one chain (each
+// with its own cookie name) each handler asks for the one it means; From
+// returns the innermost one's.
+func FromManager(c *gin.Context, m *sess.Manager) *sess.Session {
+	if c == nil || c.Request == nil {
+		return nil
+	}
+	s, _ := sess.FromContextFor(c.Request.Context(), m)
+	return s
+}

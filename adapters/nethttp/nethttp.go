@@ -24,10 +24,20 @@ func Middleware(m *sess.Manager) func(http.Handler) http.Handler {
 	return m.Wrap
 }
 
-// From returns the request's session, or nil if the middleware did not run
-// for this request (it is not installed).
+// From returns the request's session (with several Managers in one
+// chain, the innermost one's: see FromManager), or nil if the
+// middleware did not run for this request (it is not installed).
 // A request with a skip header gets an inert session, never nil.
 func From(r *http.Request) *sess.Session {
 	s, _ := sess.FromContext(r.Context())
+	return s
+}
+
+// FromManager returns the session of Manager m, or nil if m's middleware
+// did not run for this request. With several Managers in one chain (each
+// with its own cookie name) each handler asks for the one it means; From
+// returns the innermost one's.
+func FromManager(r *http.Request, m *sess.Manager) *sess.Session {
+	s, _ := sess.FromContextFor(r.Context(), m)
 	return s
 }
