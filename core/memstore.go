@@ -146,7 +146,7 @@ func (s *MemoryStore) shard(k *[32]byte) *memShard {
 	return &s.shards[(uint(k[0])|uint(k[1])<<8)%memShards]
 }
 
-// lookup returns the live record under id, if any.
+// lookup returns the record under id, if any, expired or not.
 func (s *MemoryStore) lookup(id string) (memEntry, bool, error) {
 	if s.closed.Load() {
 		return memEntry{}, false, ErrClosed
@@ -156,13 +156,13 @@ func (s *MemoryStore) lookup(id string) (memEntry, bool, error) {
 	sh.mu.RLock()
 	e, ok := sh.m[k]
 	sh.mu.RUnlock()
-	return e, ok && e.expires > s.now().UnixNano(), nil
+	return e, ok, nil
 }
 
 // Get implements Store.
 func (s *MemoryStore) Get(_ context.Context, id string) (Record, error) {
 	e, ok, err := s.lookup(id)
-	if err != nil || !ok {
+	if err != nil || !ok || e.expires <= s.now().UnixNano() {
 		return Record{}, notFound(err)
 	}
 	buf := make([]byte, len(e.buf))
@@ -171,7 +171,9 @@ func (s *MemoryStore) Get(_ context.Context, id string) (Record, error) {
 }
 
 // GetShared implements SharedGetter: it returns the stored bytes without a
-// copy. They never change, also after later writes of the record.
+// copy. They never change, also after later writes of the record. It does
+// not read the clock: a record past its Expires that the sweeper has not
+// removed yet is returned, and the caller checks Expires.
 func (s *MemoryStore) GetShared(_ context.Context, id string) (Record, error) {
 	e, ok, err := s.lookup(id)
 	if err != nil || !ok {

@@ -118,7 +118,10 @@ type SharedGetter interface {
 	// GetShared is Get, except that the returned Meta and Entries may be
 	// shared with the store and with other callers: callers must not
 	// modify them, and the store must never modify them either, also
-	// after later writes of the record.
+	// after later writes of the record. It may also return a record whose
+	// Expires has passed but that is not yet removed, saving a clock
+	// reading: the caller compares Expires with its own clock (the Manager
+	// does, on every load).
 	GetShared(ctx context.Context, id string) (Record, error)
 }
 
