@@ -34,11 +34,21 @@ import (
 // thousand patches in flight on one record) it drives the store through two
 // sess.Managers sharing it, as two application instances would. The Close
 // cases run only for stores that implement io.Closer, the GetShared checks
-// only for stores that implement sess.SharedGetter. Some cases wait for
+// only for stores that implement sess.SharedGetter, the Index cases only for
+// stores that implement sess.PrincipalIndex (for others, one case checks
+// that binding a session fails with sess.ErrNoPrincipalIndex). Some cases wait for
 // records to expire, so the suite takes a few seconds. Run it with -race.
 func RunStore(t *testing.T, newStore func(t *testing.T) sess.Store) {
 	t.Helper()
-	for _, c := range storeCases {
+	cases := slices.Clone(storeCases)
+	if st := newStore(t); st != nil {
+		if _, ok := st.(sess.PrincipalIndex); ok {
+			cases = append(cases, indexCases...)
+		} else {
+			cases = append(cases, storeCase{"NoPrincipalIndexIsClear", "a store without sess.PrincipalIndex must make binding a session fail loudly, never silently skip the index (a revocation would miss sessions)", indexMissingIsClear})
+		}
+	}
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			defer func() {
 				if t.Failed() {

@@ -39,10 +39,18 @@ func (JSONCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(dat
 // payload, so a key can be found and skipped without decoding values.
 // Nested values (slices, maps) use the same tag/length/payload framing
 // inside their payload.
+//
+// Format 4, a session bound to a principal (see Session.SetPrincipal),
+// always carries the lifetime fields and adds a uvarint sign-in time (Unix
+// milliseconds) and the principal, uvarint length first.
 const (
 	recordFormat         = 2
 	recordFormatLifetime = 3
+	recordFormatBound    = 4
 )
+
+// maxPrincipal caps the length of a principal in bytes.
+const maxPrincipal = 256
 
 const (
 	tNil byte = iota
@@ -86,8 +94,10 @@ var errCorrupt = errors.New("sess: corrupt session record")
 var errCodec = errors.New("sess: codec")
 
 type header struct {
-	absolute int64 // Unix milliseconds
-	lt       lifetime
+	absolute  int64 // Unix milliseconds
+	lt        lifetime
+	created   int64  // bound sessions: sign-in time, Unix milliseconds
+	principal []byte // bound sessions: the principal, aliasing Meta
 }
 
 // parseRecord validates a whole record (so later lazy decoding of single
@@ -97,7 +107,7 @@ func parseRecord(meta, entries []byte, limit int) (header, error) {
 	if size := len(meta) + len(entries); size > limit {
 		return h, fmt.Errorf("%w: %d bytes exceeds the %d-byte cap", errCorrupt, size, limit)
 	}
-	if len(meta) < 2 || (meta[0] != recordFormat && meta[0] != recordFormatLifetime) {
+	if len(meta) < 2 || meta[0] < recordFormat || meta[0] > recordFormatBound {
 		return h, fmt.Errorf("%w: unknown format", errCorrupt)
 	}
 	abs, n := binary.Uvarint(meta[1:])
@@ -105,12 +115,19 @@ func parseRecord(meta, entries []byte, limit int) (header, error) {
 		return h, fmt.Errorf("%w: bad header", errCorrupt)
 	}
 	h.absolute = int64(abs)
-	if meta[0] == recordFormatLifetime {
-		lt, err := parseLifetime(meta[1+n:])
+	if meta[0] >= recordFormatLifetime {
+		lt, rest, err := parseLifetime(meta[1+n:])
 		if err != nil {
 			return h, err
 		}
 		h.lt = lt
+		if meta[0] == recordFormatBound {
+			if h.created, h.principal, err = parseBinding(rest); err != nil {
+				return h, err
+			}
+		} else if len(rest) != 0 {
+			return h, fmt.Errorf("%w: bad lifetime header", errCorrupt)
+		}
 	}
 	for rest := entries; len(rest) > 0; {
 		_, v, r, err := NextEntry(rest)
@@ -133,35 +150,62 @@ func parseRecord(meta, entries []byte, limit int) (header, error) {
 }
 
 // appendMeta appends the Meta of a record with the given absolute deadline
-// and lifetime.
-func appendMeta(b []byte, absolute int64, lt lifetime) []byte {
-	if !lt.custom() {
+// and lifetime, bound to principal (signed in at created) if principal is
+// not empty.
+func appendMeta(b []byte, absolute int64, lt lifetime, created int64, principal []byte) []byte {
+	if !lt.custom() && len(principal) == 0 {
 		return binary.AppendUvarint(append(b, recordFormat), uint64(absolute))
 	}
-	b = binary.AppendUvarint(append(b, recordFormatLifetime), uint64(absolute))
+	format := byte(recordFormatLifetime)
+	if len(principal) > 0 {
+		format = recordFormatBound
+	}
+	b = binary.AppendUvarint(append(b, format), uint64(absolute))
 	b = append(b, lt.mode)
 	b = binary.AppendUvarint(b, uint64(lt.idle/time.Millisecond))
-	return binary.AppendUvarint(b, uint64(lt.maxAge/time.Second))
+	b = binary.AppendUvarint(b, uint64(lt.maxAge/time.Second))
+	if len(principal) == 0 {
+		return b
+	}
+	b = binary.AppendUvarint(b, uint64(max(created, 0)))
+	b = binary.AppendUvarint(b, uint64(len(principal)))
+	return append(b, principal...)
 }
 
-// parseLifetime parses the lifetime fields of a format-3 Meta.
-func parseLifetime(b []byte) (lifetime, error) {
+// parseLifetime parses the lifetime fields of a format-3 or -4 Meta and
+// returns the bytes after them.
+func parseLifetime(b []byte) (lifetime, []byte, error) {
 	var lt lifetime
 	bad := fmt.Errorf("%w: bad lifetime header", errCorrupt)
 	if len(b) < 3 || b[0] > modeLast {
-		return lt, bad
+		return lt, nil, bad
 	}
 	lt.mode = b[0]
 	idle, n := binary.Uvarint(b[1:])
 	if n <= 0 || idle > uint64(MaxCookieAge/time.Millisecond)*10 {
-		return lt, bad
+		return lt, nil, bad
 	}
 	age, k := binary.Uvarint(b[1+n:])
-	if k <= 0 || age > uint64(MaxCookieAge/time.Second) || 1+n+k != len(b) {
-		return lt, bad
+	if k <= 0 || age > uint64(MaxCookieAge/time.Second) {
+		return lt, nil, bad
 	}
 	lt.idle, lt.maxAge = time.Duration(idle)*time.Millisecond, time.Duration(age)*time.Second
-	return lt, nil
+	return lt, b[1+n+k:], nil
+}
+
+// parseBinding parses the sign-in time and principal of a format-4 Meta,
+// which must end with them.
+func parseBinding(b []byte) (created int64, principal []byte, err error) {
+	bad := fmt.Errorf("%w: bad principal header", errCorrupt)
+	c, n := binary.Uvarint(b)
+	if n <= 0 || c > math.MaxInt64 {
+		return 0, nil, bad
+	}
+	l, k := binary.Uvarint(b[n:])
+	if k <= 0 || l == 0 || l > maxPrincipal || uint64(len(b)-n-k) != l {
+		return 0, nil, bad
+	}
+	return int64(c), b[n+k:], nil
 }
 
 func readKey(b []byte) (string, []byte, error) {

@@ -34,6 +34,16 @@ var (
 	// Lifecycle's Writer (and an adapter's writer) after the session could
 	// not be committed; the client got an error response instead.
 	ErrCommitFailed = errors.New("sess: session commit failed; response replaced by an error")
+	// ErrNoPrincipalIndex is returned by Session.SetPrincipal and by the
+	// Manager's session management methods when the store does not
+	// implement PrincipalIndex.
+	ErrNoPrincipalIndex = errors.New("sess: the session store keeps no principal index")
+	// ErrInvalidPrincipal reports a principal Session.SetPrincipal refused:
+	// longer than 256 bytes or not valid UTF-8.
+	ErrInvalidPrincipal = errors.New("sess: invalid principal")
+	// ErrInvalidHandle reports a session ID or handle that a Manager method
+	// refused before any store access: not of the form the Manager issues.
+	ErrInvalidHandle = errors.New("sess: invalid session ID or handle")
 )
 
 // errResponseStarted reports, inside a Lifecycle, a session change that

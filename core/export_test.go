@@ -14,5 +14,5 @@ func AbsoluteDeadline(meta []byte) (time.Time, error) {
 // MetaForTest returns the Meta of a record with the given absolute deadline
 // and lifetime fields (mode, idle in ms, Max-Age in s), raw.
 func MetaForTest(absolute int64, mode byte, idle, maxAge time.Duration) []byte {
-	return appendMeta(nil, absolute, lifetime{mode: mode, idle: idle, maxAge: maxAge})
+	return appendMeta(nil, absolute, lifetime{mode: mode, idle: idle, maxAge: maxAge}, 0, nil)
 }

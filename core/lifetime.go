@@ -267,5 +267,5 @@ func (m *Manager) expiryFor(l lifetime, now time.Time, absolute int64) time.Time
 
 // metaFor returns the Meta of s, appended to b.
 func metaFor(b []byte, s *Session) []byte {
-	return appendMeta(b, s.absolute, s.lt)
+	return appendMeta(b, s.absolute, s.lt, s.created, s.principal)
 }

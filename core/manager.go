@@ -24,9 +24,10 @@ type Manager struct {
 	signer   *signer
 	cookies  *cookieWriter
 	store    Store
-	owned    *MemoryStore // the default store, closed by Close
-	local    bool         // the store is NonBlocking: no per-call timeout context
-	shared   SharedGetter // the store's SharedGetter capability, if any
+	owned    *MemoryStore   // the default store, closed by Close
+	local    bool           // the store is NonBlocking: no per-call timeout context
+	shared   SharedGetter   // the store's SharedGetter capability, if any
+	index    PrincipalIndex // the store's PrincipalIndex capability, if any
 	touchMin time.Duration
 	// builtinIDs: GenerateID is RandomID, whose output needs no check.
 	builtinIDs bool
@@ -56,6 +57,7 @@ func New(cfg Config) (*Manager, error) {
 		m.local = true
 	}
 	m.shared, _ = m.store.(SharedGetter)
+	m.index, _ = m.store.(PrincipalIndex)
 	m.builtinIDs = cfg.GenerateID == nil
 	if c.IdleTimeout > 0 {
 		m.touchMin = max(c.IdleTimeout/100, time.Second)
@@ -236,6 +238,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	s.id, s.stored, s.isNew = found.id, true, false
 	s.version, s.expires = found.rec.Version, found.rec.Expires
 	s.entries, s.absolute, s.lt = found.rec.Entries, found.hdr.absolute, found.hdr.lt
+	s.principal, s.created = found.hdr.principal, found.hdr.created
 	s.resign = found.key > 0
 	return s, nil
 }
@@ -465,6 +468,9 @@ func (m *Manager) patch(s *Session, exp time.Time) (Patch, error) {
 	if s.metaDirty {
 		p.Meta = metaFor(nil, s)
 	}
+	if s.bindDirty && m.index != nil {
+		p.Principal = &s.principalStr
+	}
 	var vals []byte
 	if !s.encHeld {
 		vals = s.encBuf[:0]
@@ -534,7 +540,7 @@ func (m *Manager) update(ctx context.Context, s *Session, exp time.Time) (bool, 
 	switch {
 	case err == nil:
 		s.sentLocked()
-		s.expires, s.metaDirty = exp, false
+		s.expires, s.metaDirty, s.bindDirty = exp, false, false
 		return true, nil
 	case errors.Is(err, ErrNotFound):
 		m.logDeleted(ctx, s.id)
@@ -580,10 +586,17 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 		s.discardLocked()
 		return false, err
 	}
+	rec := Record{Meta: meta, Entries: entries, Expires: exp}
+	if len(s.principal) > 0 && m.index != nil {
+		if s.principalStr == "" {
+			s.principalStr = string(s.principal)
+		}
+		rec.Principal = s.principalStr
+	}
 	for attempt := 0; ; attempt++ {
 		sctx, cancel := m.storeCtx(ctx)
 		t := m.storeStart()
-		err = m.store.Create(sctx, s.id, Record{Meta: meta, Entries: entries, Expires: exp})
+		err = m.store.Create(sctx, s.id, rec)
 		cancel()
 		m.storeDone(ctx, StoreOpCreate, t, err)
 		if err == nil {
@@ -636,7 +649,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 		}
 	}
 	s.stored, s.version, s.isNew = true, 1, s.isNew && !s.renewed
-	s.entries, s.expires, s.encHeld, s.metaDirty = entries, exp, true, false
+	s.entries, s.expires, s.encHeld, s.metaDirty, s.bindDirty = entries, exp, true, false, false
 	s.cleared, s.clearSent, s.changes, s.dirty = false, false, nil, false
 	return true, nil
 }

@@ -47,6 +47,7 @@ type MemoryConfig struct {
 // Close stops it.
 type MemoryStore struct {
 	shards [memShards]memShard
+	index  memIndex
 	count  atomic.Int64
 	max    int64
 	now    func() time.Time
@@ -59,8 +60,13 @@ type MemoryStore struct {
 type memShard struct {
 	mu sync.RWMutex
 	m  map[[32]byte]memEntry
-	_  [40]byte // keep shards on separate cache lines
+	// bound holds the principal of the shard's bound records; nil until
+	// the first one, so unbound sessions cost nothing.
+	bound map[[32]byte]memBinding
+	_     [32]byte // keep shards on separate cache lines
 }
+
+type memBinding struct{ principal, handle string }
 
 type memEntry struct {
 	buf     []byte // Meta then Entries; never modified once stored
@@ -198,6 +204,10 @@ func (s *MemoryStore) Create(_ context.Context, id string, rec Record) error {
 	buf := make([]byte, 0, len(rec.Meta)+len(rec.Entries))
 	buf = append(append(buf, rec.Meta...), rec.Entries...)
 	exp := rec.Expires.UnixNano()
+	var handle string
+	if rec.Principal != "" {
+		handle = HashID(id)
+	}
 	k := memKey(id)
 	sh := s.shard(&k)
 	sh.mu.Lock()
@@ -209,8 +219,7 @@ func (s *MemoryStore) Create(_ context.Context, id string, rec Record) error {
 	}
 	if exp <= now {
 		if ok {
-			delete(sh.m, k)
-			s.count.Add(-1)
+			s.remove(sh, k)
 		}
 		return nil
 	}
@@ -219,6 +228,10 @@ func (s *MemoryStore) Create(_ context.Context, id string, rec Record) error {
 			return ErrStoreFull
 		}
 		s.count.Add(1)
+	}
+	s.index.unbind(sh, k)
+	if rec.Principal != "" {
+		s.index.bind(sh, k, rec.Principal, handle)
 	}
 	sh.m[k] = memEntry{buf: buf, metaLen: len(rec.Meta), version: 1, expires: exp}
 	return nil
@@ -230,6 +243,10 @@ func (s *MemoryStore) Update(_ context.Context, id string, p Patch) error {
 		return ErrClosed
 	}
 	exp := p.Expires.UnixNano()
+	var handle string
+	if p.Principal != nil && *p.Principal != "" {
+		handle = HashID(id)
+	}
 	k := memKey(id)
 	sh := s.shard(&k)
 	sh.mu.Lock()
@@ -243,8 +260,7 @@ func (s *MemoryStore) Update(_ context.Context, id string, p Patch) error {
 		return ErrConflict
 	}
 	if exp <= now {
-		delete(sh.m, k)
-		s.count.Add(-1)
+		s.remove(sh, k)
 		return nil
 	}
 	meta := e.buf[:e.metaLen]
@@ -266,6 +282,12 @@ func (s *MemoryStore) Update(_ context.Context, id string, p Patch) error {
 	}
 	if p.MaxSize > 0 && len(buf) > p.MaxSize {
 		return fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, len(buf), p.MaxSize)
+	}
+	if p.Principal != nil {
+		s.index.unbind(sh, k)
+		if *p.Principal != "" {
+			s.index.bind(sh, k, *p.Principal, handle)
+		}
 	}
 	sh.m[k] = memEntry{buf: buf, metaLen: len(meta), version: e.version + 1, expires: exp}
 	return nil
@@ -298,11 +320,18 @@ func (s *MemoryStore) Delete(_ context.Context, id string) error {
 	sh := s.shard(&k)
 	sh.mu.Lock()
 	if _, ok := sh.m[k]; ok {
-		delete(sh.m, k)
-		s.count.Add(-1)
+		s.remove(sh, k)
 	}
 	sh.mu.Unlock()
 	return nil
+}
+
+// remove deletes the record under k, which exists, and its index entry.
+// Callers hold sh.mu.
+func (s *MemoryStore) remove(sh *memShard, k [32]byte) {
+	delete(sh.m, k)
+	s.count.Add(-1)
+	s.index.unbind(sh, k)
 }
 
 // Len returns the number of records held, including expired ones not yet
@@ -328,6 +357,7 @@ func (s *MemoryStore) sweepShard(sh *memShard) {
 		for k, e := range sh.m {
 			if e.expires <= now {
 				delete(sh.m, k)
+				s.index.unbind(sh, k)
 				n++
 				if n == sweepBatch {
 					break
@@ -368,8 +398,10 @@ func (s *MemoryStore) Close() error {
 			sh := &s.shards[i]
 			sh.mu.Lock()
 			clear(sh.m)
+			sh.bound = nil
 			sh.mu.Unlock()
 		}
+		s.index.reset()
 		s.count.Store(0)
 	})
 	return nil

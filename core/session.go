@@ -59,6 +59,13 @@ type Session struct {
 	// commit re-sends it.
 	cookieDirty bool
 	status      Status // StatusModified or StatusDestroyed once the request did so
+	// principal is the bound principal (see SetPrincipal), possibly
+	// aliasing the loaded Meta, which is never modified; principalStr is
+	// its string form once needed; created is the sign-in time (Unix ms).
+	principal    []byte
+	principalStr string
+	created      int64
+	bindDirty    bool // the binding changed: the commit sends Patch.Principal
 
 	cleared   bool
 	clearSent bool // the Clear was already committed
@@ -430,6 +437,7 @@ func (s *Session) Destroy() {
 		s.status = StatusUnmodified // a new session's changes are gone: New again
 	}
 	s.lt, s.metaDirty, s.cookieDirty = lifetime{}, false, false
+	s.principal, s.principalStr, s.created, s.bindDirty = nil, "", 0, false
 	s.id, s.stored, s.version, s.isNew = "", false, 0, true
 	s.entries, s.absolute, s.resign = nil, 0, false
 	s.cleared, s.clearSent, s.changes, s.dirty, s.renewed = false, false, nil, false, false

@@ -24,6 +24,12 @@ type Record struct {
 	// may delete the record from then on and must never return it
 	// afterwards.
 	Expires time.Time
+	// Principal is the principal (user ID) the record is bound to, for
+	// stores that implement PrincipalIndex: Create binds the new record to
+	// it. Get and GetShared may leave it empty (the Manager keeps its own
+	// copy in Meta); PrincipalIndex's methods fill it. The Manager sets it
+	// only for stores that implement PrincipalIndex.
+	Principal string
 }
 
 // Entry is one key of a session and its encoded value, opaque to stores.
@@ -72,6 +78,10 @@ type Patch struct {
 	IfVersion uint64
 	// MaxSize caps the size of the patched record; zero means no cap.
 	MaxSize int
+	// Principal, if not nil, binds the record to *Principal (see
+	// PrincipalIndex) or, if that is empty, unbinds it. The Manager sets it
+	// only for stores that implement PrincipalIndex.
+	Principal *string
 }
 
 // Store keeps session records on the server. Implementations must be safe
@@ -140,4 +150,53 @@ type NonBlocking interface {
 // process would see its own sessions.
 type ProcessLocal interface {
 	ProcessLocal() bool
+}
+
+// PrincipalIndex is an optional Store capability: an index from each
+// principal (a user ID, as the application names its users) to the live
+// records bound to it, kept by the store with the records themselves. It
+// lets the Manager list and revoke a user's sessions (Manager.Sessions,
+// Manager.RevokeAll) without scanning the store. A Manager whose store lacks
+// it refuses Session.SetPrincipal with ErrNoPrincipalIndex.
+//
+// A record is bound by Create with a non-empty Record.Principal or by an
+// Update whose Patch.Principal is set, and unbound by an Update setting an
+// empty principal. A record that is deleted (Delete, an Update deleting it,
+// DeleteHandle, DeletePrincipal) or expires leaves the index: expired
+// records are never returned, and their index entries must not pile up
+// (the store removes them when it meets them and by its own expiry or
+// sweeping). Handles are HashID of the record's ID. The contract, checked by
+// conformance.RunStore:
+//
+//   - ListPrincipal returns every live record bound to principal, in no
+//     particular order, with Handle and Principal filled; none for an
+//     unknown principal.
+//   - GetHandle returns the live record with that handle if it is bound to
+//     a principal, and ErrNotFound otherwise (also for a record that exists
+//     but is not bound).
+//   - DeleteHandle deletes the record with that handle if it is bound to
+//     principal (to any principal if principal is empty) and returns
+//     ErrNotFound otherwise, changing nothing.
+//   - DeletePrincipal deletes every record bound to principal except those
+//     whose handles are in keep, and returns how many it deleted.
+//
+// The records returned are the caller's: their slices must not alias memory
+// the store keeps.
+//
+// Each call is atomic with respect to concurrent writes of the records it
+// touches: a record created or bound concurrently with DeletePrincipal is
+// either deleted or listed afterwards, never silently left unindexed.
+type PrincipalIndex interface {
+	ListPrincipal(ctx context.Context, principal string) ([]IndexedRecord, error)
+	GetHandle(ctx context.Context, handle string) (IndexedRecord, error)
+	DeleteHandle(ctx context.Context, handle, principal string) error
+	DeletePrincipal(ctx context.Context, principal string, keep []string) (int, error)
+}
+
+// IndexedRecord is a record found through a PrincipalIndex.
+type IndexedRecord struct {
+	// Handle is HashID of the record's session ID: stable, and useless for
+	// hijacking the session.
+	Handle string
+	Record
 }
