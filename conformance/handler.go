@@ -145,6 +145,9 @@ func (e *env) handle(x Exchange) error {
 	if body, ok := manageOp(s, op, q); ok {
 		return x.String(http.StatusOK, body)
 	}
+	if done, err := e.principalOp(x, s, op, q); done {
+		return err
+	}
 	if done, err := e.handleMore(x, s, op, q); done {
 		return err
 	}

@@ -78,6 +78,7 @@ func allCases() []testCase {
 		headerCases,
 		edgeCases,
 		manageCases,
+		principalCases,
 	} {
 		all = append(all, group...)
 	}
@@ -93,10 +94,12 @@ type env struct {
 	m     *sess.Manager
 	cfg   sess.Config // as given to sess.New, before defaults
 	store *faultyStore
-	clock *sesstest.Clock
-	logs  *sesstest.Logs
-	srv   *httptest.Server
-	calls atomic.Int64 // handler invocations
+	// indexed is store with the inner store's PrincipalIndex, if it has one.
+	indexed *indexedFaultyStore
+	clock   *sesstest.Clock
+	logs    *sesstest.Logs
+	srv     *httptest.Server
+	calls   atomic.Int64 // handler invocations
 
 	mu    sync.Mutex
 	gates map[string]*gate
@@ -136,7 +139,7 @@ func runCase(t *testing.T, tc testCase, mount Mount, newStore func(*testing.T) s
 	e.store = newFaultyStore(inner, e.clock)
 	cfg := sess.Config{
 		Secret: randomSecret(),
-		Store:  e.store,
+		Store:  e.caseStore(inner),
 		Now:    e.clock.Now,
 		Logger: e.logger(),
 	}

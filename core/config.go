@@ -26,6 +26,8 @@ const (
 	// MaxCookieAge is the longest MaxAge New accepts (RFC 6265bis caps
 	// cookie lifetimes at 400 days).
 	MaxCookieAge = 400 * 24 * time.Hour
+	// MaxRenewGrace is the longest RenewGrace New accepts.
+	MaxRenewGrace = time.Minute
 )
 
 // SkipHeader names a request header that makes the middleware skip session
@@ -128,6 +130,19 @@ type Config struct {
 	// the larger of 7 days and IdleTimeout. Must not be shorter than
 	// IdleTimeout.
 	AbsoluteTimeout time.Duration
+	// RenewGrace, when positive, keeps a renewed session reachable through
+	// its old ID for this long: requests a client sent with the old cookie
+	// before it received the new one (parallel XHRs around a login) reach
+	// the renewed session instead of an empty one, and their writes land in
+	// it. Such a request never gets a cookie of its own, cannot renew the
+	// session again (Renew does nothing) and can only end it (Destroy ends
+	// the renewed session). The old record itself is deleted as without a
+	// grace window; a small forwarding record, holding the new ID sealed
+	// with the old one, lives for RenewGrace. The trade-off: for RenewGrace
+	// after a login, whoever holds the pre-login ID can use the logged-in
+	// session, so keep it to a few seconds. At most one minute. Default: 0,
+	// the old ID ends at once.
+	RenewGrace time.Duration
 
 	// TokenHeader, when set, names a request header (such as
 	// "Session-Token") that carries the signed session value for API and
@@ -298,6 +313,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if c.StoreTimeout < 0 {
 		return c, invalid("StoreTimeout is negative")
+	}
+	if c.RenewGrace < 0 || c.RenewGrace > MaxRenewGrace {
+		return c, invalid("RenewGrace %v is outside 0..%v", c.RenewGrace, MaxRenewGrace)
 	}
 	if c.StoreTimeout == 0 {
 		c.StoreTimeout = DefaultStoreTimeout

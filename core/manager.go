@@ -150,6 +150,9 @@ type loaded struct {
 	key int
 	rec Record
 	hdr header
+	// forwarded: the cookie's ID was renewed and the record is the new
+	// ID's, reached through the grace window (see Config.RenewGrace).
+	forwarded bool
 }
 
 // load reads the session for a request. When a skip header is present it
@@ -210,7 +213,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	}
 	var found loaded
 	for i := range nv {
-		l, ok, err := m.loadID(ctx, ids[i], keys[i], s.now)
+		l, ok, err := m.loadID(ctx, ids[i], keys[i], s.now, m.cfg.RenewGrace > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -239,14 +242,31 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	s.version, s.expires = found.rec.Version, found.rec.Expires
 	s.entries, s.absolute, s.lt = found.rec.Entries, found.hdr.absolute, found.hdr.lt
 	s.principal, s.created = found.hdr.principal, found.hdr.created
+	s.forwarded = found.forwarded
 	s.resign = found.key > 0
 	return s, nil
 }
 
 // loadID fetches and checks one verified ID. It reports false for a session
 // that does not exist (any more), and an error only for store failures.
-func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time) (loaded, bool, error) {
+// With follow, an ID renewed within the grace window loads the new ID's
+// session.
+func (m *Manager) loadID(ctx context.Context, id string, key int, now time.Time, follow bool) (loaded, bool, error) {
 	rec, err := m.get(ctx, id)
+	if errors.Is(err, ErrNotFound) && follow {
+		to, ok, err := m.follow(ctx, id, now)
+		if err != nil {
+			return loaded{}, false, err
+		}
+		if ok {
+			l, ok, err := m.loadID(ctx, to, key, now, false)
+			l.forwarded = ok
+			if ok {
+				m.logSession(ctx, slog.LevelDebug, "sess: renewed session reached through its old ID (grace window)", to, slog.String("event", "forwarded"))
+			}
+			return l, ok, err
+		}
+	}
 	if errors.Is(err, ErrNotFound) {
 		if m.obs != nil {
 			m.observe(ctx, EventExpired, id, nil)
@@ -411,6 +431,9 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 		return nil
 	}
 	switch {
+	case s.forwarded:
+		// A grace-window request holds the old ID: it never gets a cookie
+		// of its own, and its client gets the new one from the renewal.
 	case s.stored && (created || s.resign || s.cookieDirty):
 		s.resign, s.cookieDirty = false, false
 		m.emit(s, m.cookies.line(m.signer, s.id, now, time.UnixMilli(s.absolute), m.cookieAge(s.lt)))
@@ -543,6 +566,15 @@ func (m *Manager) update(ctx context.Context, s *Session, exp time.Time) (bool, 
 		s.expires, s.metaDirty, s.bindDirty = exp, false, false
 		return true, nil
 	case errors.Is(err, ErrNotFound):
+		if m.cfg.RenewGrace > 0 && !s.forwarded {
+			// Renewed by a concurrent request since this one loaded it:
+			// within the grace window the change goes to the new ID.
+			to, ok, ferr := m.follow(ctx, s.id, m.now())
+			if ferr == nil && ok {
+				s.id, s.forwarded = to, true
+				return m.update(ctx, s, exp)
+			}
+		}
 		m.logDeleted(ctx, s.id)
 		s.stored = false
 		return false, nil
@@ -626,6 +658,9 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 	var from string // the renewed session's old ID
 	if s.renewed {
 		from = s.oldIDs[0]
+		if m.cfg.RenewGrace > 0 {
+			m.forward(ctx, from, s.id)
+		}
 		if entries, err = m.retire(ctx, s, exp, entries); err != nil {
 			if m.obs != nil && errors.Is(err, ErrConflict) {
 				m.observe(ctx, EventConflict, from, err)

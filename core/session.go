@@ -66,6 +66,10 @@ type Session struct {
 	principalStr string
 	created      int64
 	bindDirty    bool // the binding changed: the commit sends Patch.Principal
+	// forwarded: the request carries a renewed session's old ID and
+	// reached the new session through the grace window (Config.RenewGrace):
+	// no cookie, no Renew.
+	forwarded bool
 
 	cleared   bool
 	clearSent bool // the Clear was already committed
@@ -406,6 +410,10 @@ func (s *Session) Renew() {
 	if !s.stored {
 		return
 	}
+	if s.forwarded {
+		s.m.logSession(context.Background(), slog.LevelInfo, "sess: Renew ignored: the request carries a renewed session's old ID (grace window)", s.id, slog.String("event", "forwarded_renew"))
+		return
+	}
 	id, err := s.m.newID()
 	if err != nil {
 		s.err = err
@@ -438,6 +446,7 @@ func (s *Session) Destroy() {
 	}
 	s.lt, s.metaDirty, s.cookieDirty = lifetime{}, false, false
 	s.principal, s.principalStr, s.created, s.bindDirty = nil, "", 0, false
+	s.forwarded = false
 	s.id, s.stored, s.version, s.isNew = "", false, 0, true
 	s.entries, s.absolute, s.resign = nil, 0, false
 	s.cleared, s.clearSent, s.changes, s.dirty, s.renewed = false, false, nil, false, false
