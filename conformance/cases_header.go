@@ -97,4 +97,59 @@ var headerCases = []testCase{
 			e.wantBody(send(nv, "op", "get", "k", "a"), none, "a logged-out token is dead")
 		},
 	},
+	{
+		name: "HeaderBearerCookieless",
+		why:  "a pure API server (TokenHeader Authorization, DisableCookie) must read the session only from Authorization: Bearer, send issued values in Session-Token and never a cookie, and keep shared caches from storing the value",
+		config: func(e *env, c *sess.Config) {
+			c.TokenHeader = "Authorization"
+			c.DisableCookie = true
+		},
+		run: func(e *env) {
+			const resp = sess.DefaultTokenResponseHeader
+			tok := func(r *result) string {
+				if r.header == nil {
+					return ""
+				}
+				return r.header.Get(resp)
+			}
+			guarded := func(r *result, when string) {
+				e.t.Helper()
+				if len(r.setCookies()) != 0 {
+					e.fail("with DisableCookie no response sets a cookie", "%s: Set-Cookie %q", when, r.setCookies())
+				}
+				if !slices.Contains(r.header.Values("Cache-Control"), `no-cache="`+resp+`"`) {
+					e.fail("a response that issues a token must keep shared caches from handing it to another client", "%s: Cache-Control %q", when, r.header.Values("Cache-Control"))
+				}
+				if !slices.ContainsFunc(r.header.Values("Vary"), func(v string) bool { return strings.Contains(strings.ToLower(v), "authorization") }) {
+					e.fail("a response that depends on Authorization must vary on it", "%s: Vary %q", when, r.header.Values("Vary"))
+				}
+			}
+			bearer := func(token string, pairs ...string) *result {
+				return e.raw("/", query(pairs...), http.Header{"Authorization": {"Bearer " + token}})
+			}
+			r := e.raw("/", query("op", "set", "k", "a", "v", "1"), nil)
+			v := tok(r)
+			if v == "" {
+				e.fatal("a new session sends its value in "+resp, "%s", r)
+			}
+			guarded(r, "create")
+			e.wantBody(bearer(v, "op", "get", "k", "a"), "1", "Authorization: Bearer reaches the session")
+			e.wantBody(e.raw("/", query("op", "get", "k", "a"), http.Header{"Authorization": {"Basic " + v}}), none, "another Authorization scheme is not a session")
+			e.wantBody(e.raw("/", query("op", "get", "k", "a"), http.Header{"Cookie": {e.m.CookieName() + "=" + v}}), none, "with DisableCookie a cookie is not a session")
+			e.wantBody(bearer(flip(v, len(v)-2), "op", "get", "k", "a"), none, "a forged bearer token gives an empty session")
+			r = bearer(v, "op", "renew")
+			nv := tok(r)
+			if nv == "" || idOf(nv) == idOf(v) {
+				e.fatal("a renewal sends the new value in "+resp, "%s %q (old %q)", resp, nv, v)
+			}
+			guarded(r, "renew")
+			e.wantBody(bearer(v, "op", "get", "k", "a"), none, "the token replaced by a renewal is dead")
+			r = bearer(nv, "op", "destroy")
+			if tok(r) != sess.HeaderExpired {
+				e.fail("a logout sends "+resp+": "+sess.HeaderExpired, "%s %q", resp, tok(r))
+			}
+			guarded(r, "destroy")
+			e.wantBody(bearer(nv, "op", "get", "k", "a"), none, "a logged-out token is dead")
+		},
+	},
 }

@@ -26,6 +26,10 @@ const (
 	// MaxCookieAge is the longest MaxAge New accepts (RFC 6265bis caps
 	// cookie lifetimes at 400 days).
 	MaxCookieAge = 400 * 24 * time.Hour
+	// DefaultTokenResponseHeader is the response header of issued values
+	// when TokenHeader is Authorization.
+	DefaultTokenResponseHeader = "Session-Token"
+
 	// MaxRenewGrace is the longest RenewGrace New accepts.
 	MaxRenewGrace = time.Minute
 )
@@ -150,9 +154,20 @@ type Config struct {
 	// key rotation apply. A response that issues a value (a new session, a
 	// renewal, a key rotation) carries it in this header too, one that ends
 	// the session carries HeaderExpired, and both add Vary on the header.
-	// The value is never read from the URL. Cookie, Authorization and other
-	// standard headers are refused. Default: none (cookies only).
+	// The value is never read from the URL. "Authorization" is read as the
+	// Bearer scheme (Authorization: Bearer <value>; other schemes are left
+	// alone), and the response then carries issued values in
+	// TokenResponseHeader. Cookie and other standard headers are refused.
+	// Default: none (cookies only).
 	TokenHeader string
+	// TokenResponseHeader names the response header that carries issued
+	// values and HeaderExpired. Default: TokenHeader, or "Session-Token"
+	// when TokenHeader is Authorization.
+	TokenResponseHeader string
+	// DisableCookie makes TokenHeader the only transport, for pure API
+	// servers: no cookie is read and no Set-Cookie sent. Requires
+	// TokenHeader. Default: false.
+	DisableCookie bool
 
 	// SkipHeaders lists request headers that skip session handling: such a
 	// request gets an inert session (see SkipHeader). The headers are
@@ -299,8 +314,19 @@ func (cfg Config) withDefaults() (Config, error) {
 		return c, invalid("AbsoluteTimeout %v is shorter than IdleTimeout %v", c.AbsoluteTimeout, c.IdleTimeout)
 	}
 	var err error
-	if c.TokenHeader, err = validTokenHeader(c.TokenHeader); err != nil {
+	if c.TokenHeader, err = validTokenHeader(c.TokenHeader, true); err != nil {
 		return c, err
+	}
+	if c.TokenResponseHeader, err = validTokenHeader(c.TokenResponseHeader, false); err != nil {
+		return c, err
+	}
+	switch {
+	case c.TokenHeader == "" && (c.TokenResponseHeader != "" || c.DisableCookie):
+		return c, invalid("TokenResponseHeader and DisableCookie need a TokenHeader")
+	case c.TokenResponseHeader == "" && c.TokenHeader == "Authorization":
+		c.TokenResponseHeader = DefaultTokenResponseHeader
+	case c.TokenResponseHeader == "":
+		c.TokenResponseHeader = c.TokenHeader
 	}
 	for i, h := range c.SkipHeaders {
 		if h.Name == "" || strings.ContainsAny(h.Name, " \t\r\n:") {

@@ -177,7 +177,10 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 		return s, nil
 	}
 	var cands [maxCandidates]string
-	n := cookieCandidates(c.RequestHeader("Cookie"), m.cfg.CookieName, &cands)
+	n := 0
+	if !m.cfg.DisableCookie {
+		n = cookieCandidates(c.RequestHeader("Cookie"), m.cfg.CookieName, &cands)
+	}
 	if m.cfg.TokenHeader != "" {
 		n = m.tokenCandidates(c, n, &cands)
 	}
@@ -436,12 +439,16 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 		// of its own, and its client gets the new one from the renewal.
 	case s.stored && (created || s.resign || s.cookieDirty):
 		s.resign, s.cookieDirty = false, false
-		m.emit(s, m.cookies.line(m.signer, s.id, now, time.UnixMilli(s.absolute), m.cookieAge(s.lt)))
+		if !m.cfg.DisableCookie {
+			m.emit(s, m.cookies.line(m.signer, s.id, now, time.UnixMilli(s.absolute), m.cookieAge(s.lt)))
+		}
 		if m.cfg.TokenHeader != "" {
 			m.emitToken(s, m.signer.sign(s.id))
 		}
 	case s.destroyed && !s.stored:
-		m.emit(s, m.cookies.deleted)
+		if !m.cfg.DisableCookie {
+			m.emit(s, m.cookies.deleted)
+		}
 		if m.cfg.TokenHeader != "" {
 			m.emitToken(s, HeaderExpired)
 		}

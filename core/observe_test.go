@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -308,9 +309,20 @@ func TestForgedCookieFloodBoundedLogs(t *testing.T) {
 func countLines(s string) int { return strings.Count(s, "\n") }
 
 func TestTokenHeaderValidation(t *testing.T) {
-	for _, name := range []string{"Cookie", "authorization", "Set-Cookie", "Bad Name", "X:Y", "Vary"} {
+	for _, name := range []string{"Cookie", "proxy-authorization", "Set-Cookie", "Bad Name", "X:Y", "Vary"} {
 		if _, err := sess.New(sess.Config{Secret: secret, TokenHeader: name}); !errors.Is(err, sess.ErrInvalidConfig) {
 			t.Errorf("TokenHeader %q: err %v, want ErrInvalidConfig", name, err)
+		}
+	}
+	for _, cfg := range []sess.Config{
+		{TokenHeader: "Authorization", TokenResponseHeader: "Authorization"},
+		{TokenHeader: "Session-Token", TokenResponseHeader: "Set-Cookie"},
+		{TokenResponseHeader: "Session-Token"},
+		{DisableCookie: true},
+	} {
+		cfg.Secret = secret
+		if _, err := sess.New(cfg); !errors.Is(err, sess.ErrInvalidConfig) {
+			t.Errorf("TokenHeader %q, TokenResponseHeader %q, DisableCookie %t: err %v, want ErrInvalidConfig", cfg.TokenHeader, cfg.TokenResponseHeader, cfg.DisableCookie, err)
 		}
 	}
 	// A lower-case name works: it is canonicalised.
@@ -322,5 +334,40 @@ func TestTokenHeaderValidation(t *testing.T) {
 	}
 	if got := e.do(nil, "GET", "/?op=get&k=a", "x-session-token", v).body; got != "1 true" {
 		t.Errorf("by token: %q", got)
+	}
+}
+
+// TestBearerTokenCookieless: an API server reads the session from
+// Authorization: Bearer, sends it in Session-Token, and with DisableCookie
+// neither reads nor sets a cookie.
+func TestBearerTokenCookieless(t *testing.T) {
+	e := newEnv(t, sess.Config{TokenHeader: "Authorization", DisableCookie: true}, ops)
+	r := e.do(nil, "GET", "/?op=set&k=a&v=1")
+	v := r.header.Get(sess.DefaultTokenResponseHeader)
+	if v == "" || len(r.cookies) != 0 {
+		t.Fatalf("a new session with DisableCookie: token %q, Set-Cookie %q; want a token and no cookie", v, r.cookies)
+	}
+	if cc := r.header.Values("Cache-Control"); !slices.Contains(cc, `no-cache="Session-Token"`) {
+		t.Errorf("a response issuing a token must keep shared caches from storing it: Cache-Control %q", cc)
+	}
+	if vary := r.header.Values("Vary"); !slices.Contains(vary, "Authorization") {
+		t.Errorf("a response depending on Authorization must vary on it: Vary %q", vary)
+	}
+	for _, auth := range []string{"Bearer " + v, "bearer  " + v, "BEARER\t" + v} {
+		if got := e.do(nil, "GET", "/?op=get&k=a", "Authorization", auth).body; got != "1 true" {
+			t.Errorf("Authorization %q: %q, want the session", auth[:7], got)
+		}
+	}
+	for _, auth := range []string{v, "Basic " + v, "Bearer" + v, "Bearer " + v + "x"} {
+		if got := e.do(nil, "GET", "/?op=get&k=a", "Authorization", auth).body; got == "1 true" {
+			t.Errorf("Authorization %q reached the session", auth)
+		}
+	}
+	if got := e.do(nil, "GET", "/?op=get&k=a", "Cookie", "sid="+v).body; got == "1 true" {
+		t.Errorf("with DisableCookie a cookie reached the session")
+	}
+	r = e.do(nil, "GET", "/?op=destroy", "Authorization", "Bearer "+v)
+	if got := r.header.Get(sess.DefaultTokenResponseHeader); got != sess.HeaderExpired || len(r.cookies) != 0 {
+		t.Errorf("logout: token %q, Set-Cookie %q; want %q and no cookie", got, r.cookies, sess.HeaderExpired)
 	}
 }
