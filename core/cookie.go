@@ -46,6 +46,7 @@ type signer struct {
 	prefix string // purpose + cookie name + NUL
 	keys   []*macKey
 	logKey []byte
+	cache  verifyCache
 }
 
 func newSigner(cookieName string, secret []byte, previous [][]byte) *signer {
@@ -86,8 +87,10 @@ func (s *signer) appendSigned(b []byte, id string) []byte {
 }
 
 // verify checks a cookie value in the order cheapest first: length, shape,
-// alphabet, canonical base64, then a constant-time MAC comparison against
-// every key. It returns the ID and the index of the key that verified it.
+// alphabet, then the cache of values that verified before (an exact match
+// of the whole value, see verifyCache), then a constant-time MAC comparison
+// against every key. It returns the ID and the index of the key that
+// verified it.
 func (s *signer) verify(value string) (id string, key int, ok bool) {
 	if len(value) > maxCookieValueLen || len(value) < minIDLen+1+macB64Len {
 		return "", 0, false
@@ -100,6 +103,19 @@ func (s *signer) verify(value string) (id string, key int, ok bool) {
 	if !validID(id) {
 		return "", 0, false
 	}
+	if r, ok := s.cache.get(value); ok {
+		return r.id, r.key, true
+	}
+	found := s.verifyMAC(id, macStr)
+	if found < 0 {
+		return "", 0, false
+	}
+	s.cache.put(value, verified{id: id, key: found})
+	return id, found, true
+}
+
+// verifyMAC returns the index of the key whose MAC of id is macStr, or -1.
+func (s *signer) verifyMAC(id, macStr string) int {
 	// Compare encoded forms: only the canonical encoding of the right MAC
 	// matches, and nothing needs decoding.
 	var want [sha256.Size]byte
@@ -114,10 +130,7 @@ func (s *signer) verify(value string) (id string, key int, ok bool) {
 			found = i
 		}
 	}
-	if found < 0 {
-		return "", 0, false
-	}
-	return id, found, true
+	return found
 }
 
 // hashID returns a short keyed hash of id for logs. Raw IDs are never logged.

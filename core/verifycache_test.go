@@ -1,0 +1,71 @@
+package sess
+
+import (
+	"fmt"
+	"testing"
+	"unsafe"
+)
+
+func TestVerifyCache(t *testing.T) {
+	s := newSigner("sid", []byte("test-secret-0123456789-abcdefghijklmnop"), [][]byte{[]byte("old-secret-0123456789-abcdefghijklmnopq")})
+	id, _ := RandomID()
+	good := s.sign(id)
+	// A value in a buffer the server reuses, as fasthttp's are.
+	buf := []byte(good)
+	aliased := unsafe.String(&buf[0], len(buf))
+	if got, key, ok := s.verify(aliased); !ok || got != id || key != 0 {
+		t.Fatalf("verify(good) = %q, %d, %v", got, key, ok)
+	}
+	copy(buf, "XXXXXXXXXXXXXXXXXXXX")
+	if got, _, ok := s.verify(good); !ok || got != id {
+		t.Fatalf("a cached value changed with the buffer it was read from: %q, %v", got, ok)
+	}
+	// Forged values are never cached, however often they are sent.
+	forged := good[:len(good)-2] + "AA"
+	for range 3 {
+		if _, _, ok := s.verify(forged); ok {
+			t.Fatal("a forged value verified")
+		}
+	}
+	sh := s.cache.shard(forged)
+	sh.mu.RLock()
+	_, cached := sh.cur[forged]
+	sh.mu.RUnlock()
+	if cached {
+		t.Fatal("a forged value was cached")
+	}
+	// A value signed with a previous key keeps its key index from the cache.
+	old := newSigner("sid", []byte("old-secret-0123456789-abcdefghijklmnopq"), nil).sign(id)
+	for range 2 {
+		if _, key, ok := s.verify(old); !ok || key != 1 {
+			t.Fatalf("a value signed with the previous key: key %d, %v; want 1", key, ok)
+		}
+	}
+	// Bounded: many sessions keep at most two generations per shard.
+	for i := range 100_000 {
+		s.verify(s.sign(fmt.Sprintf("%043d", i)))
+	}
+	total := 0
+	for i := range s.cache.shards {
+		total += len(s.cache.shards[i].cur) + len(s.cache.shards[i].old)
+	}
+	if total > len(s.cache.shards)*2*verifyGen {
+		t.Fatalf("the cache holds %d values, more than its bound %d", total, len(s.cache.shards)*2*verifyGen)
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	s := newSigner("sid", []byte("test-secret-0123456789-abcdefghijklmnop"), nil)
+	id, _ := RandomID()
+	v := s.sign(id)
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			s.verify(v)
+		}
+	})
+	b.Run("hmac", func(b *testing.B) {
+		for b.Loop() {
+			s.verifyMAC(id, v[len(id)+1:])
+		}
+	})
+}
