@@ -549,10 +549,11 @@ func TestInlineObserversStayExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer none.Close()
+	flood(t, e.srv, total, 8)
+	// Checked after the flood, so that a goroutine started by New has run.
 	if n := dispatchers(); n != 0 {
 		t.Fatalf("%d Observer queue goroutines with an inline Observer and none, want 0", n)
 	}
-	flood(t, e.srv, total, 8)
 	if got := c.Count(sess.EventInvalidCookie); got != total {
 		t.Errorf("invalid_cookie = %d, want exactly %d", got, total)
 	}
@@ -562,9 +563,7 @@ func TestInlineObserversStayExact(t *testing.T) {
 
 	slow := &slowCounters{}
 	s := newAsyncEnv(t, sess.Config{Observer: slow}, nil)
-	if n := dispatchers(); n != 1 {
-		t.Fatalf("%d Observer queue goroutines with a non-inline Observer, want 1", n)
-	}
+	waitDispatchers(t, 1, "with a non-inline Observer")
 	s.mustGet(t, "/", "sid=forged.AAAA")
 	if err := s.m.Close(); err != nil {
 		t.Fatal(err)
