@@ -20,6 +20,7 @@ const (
 	DefaultAbsoluteTimeout = 7 * 24 * time.Hour
 	DefaultStoreTimeout    = 2 * time.Second
 	DefaultMaxDataSize     = 64 << 10
+	DefaultObserverQueue   = 4096
 
 	// MinSecretLen is the shortest secret New accepts, in bytes.
 	MinSecretLen = 32
@@ -178,12 +179,23 @@ type Config struct {
 	// IDs are never logged, only a short keyed hash. Default: slog.Default().
 	Logger *slog.Logger
 	// Observer receives every session lifecycle event and store call (see
-	// Event), for metrics: Counters counts them, the otel module exports
-	// them. It is called synchronously and must be fast. Invalid cookies,
-	// ambiguous cookies and corrupt records are logged at most 10 times a
-	// minute (with a summary of the lines suppressed), but always observed.
-	// Default: none (no cost).
+	// Event), for metrics and audit trails: Counters counts them, the otel
+	// module exports them. An InlineObserver (Counters, the otel module's)
+	// is called synchronously on the request path and sees every event; any
+	// other Observer is called from a goroutine of the Manager, fed by a
+	// queue of ObserverQueue events, so that a slow Observer cannot stall
+	// requests: when the queue is full events are dropped, counted
+	// (Manager.ObserverDrops) and logged at most 10 times a minute, and
+	// Manager.Close delivers what is queued. Invalid cookies, ambiguous
+	// cookies and corrupt records are logged at most 10 times a minute
+	// (with a summary of the lines suppressed), but always observed.
+	// Default: none (no cost, no goroutine).
 	Observer Observer
+	// ObserverQueue is the capacity, in events, of the queue in front of an
+	// Observer that is not an InlineObserver (unused otherwise). A request
+	// emits a few events and one per store call. Default:
+	// DefaultObserverQueue. At most 1<<20.
+	ObserverQueue int
 
 	// StoreTimeout bounds every store call. Store calls use a context that a
 	// client disconnect does not cancel. Default: 2s.
@@ -351,6 +363,15 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if c.MaxDataSize == 0 {
 		c.MaxDataSize = DefaultMaxDataSize
+	}
+	if c.ObserverQueue < 0 {
+		return c, invalid("ObserverQueue is negative")
+	}
+	if c.ObserverQueue > maxObserverQueue {
+		return c, invalid("ObserverQueue %d exceeds %d", c.ObserverQueue, maxObserverQueue)
+	}
+	if c.ObserverQueue == 0 {
+		c.ObserverQueue = DefaultObserverQueue
 	}
 	if c.GenerateID == nil {
 		c.GenerateID = RandomID

@@ -16,3 +16,11 @@ func AbsoluteDeadline(meta []byte) (time.Time, error) {
 func MetaForTest(absolute int64, mode byte, idle, maxAge time.Duration) []byte {
 	return appendMeta(nil, absolute, lifetime{mode: mode, idle: idle, maxAge: maxAge}, 0, nil)
 }
+
+// SetObserverDrainTimeout sets how long Close waits for queued Observer
+// events, for Managers created afterwards; restore puts the default back.
+func SetObserverDrainTimeout(d time.Duration) (restore func()) {
+	old := observerDrainTimeout
+	observerDrainTimeout = d
+	return func() { observerDrainTimeout = old }
+}

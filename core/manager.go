@@ -31,7 +31,7 @@ type Manager struct {
 	touchMin time.Duration
 	// builtinIDs: GenerateID is RandomID, whose output needs no check.
 	builtinIDs bool
-	obs        Observer   // Config.Observer; nil costs nothing
+	obs        Observer   // Config.Observer or its queue (startObserver); nil costs nothing
 	seclog     logLimiter // rate limit of the security log lines
 }
 
@@ -47,8 +47,8 @@ func New(cfg Config) (*Manager, error) {
 		signer:  newSigner(c.CookieName, c.Secret, c.PreviousSecrets),
 		cookies: newCookieWriter(&c),
 		store:   c.Store,
-		obs:     c.Observer,
 	}
+	m.startObserver()
 	if m.store == nil {
 		m.owned = NewMemoryStore(MemoryConfig{})
 		m.store = m.owned
@@ -65,13 +65,20 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
-// Close releases the default in-memory store, if the Manager created one.
-// A Store passed in Config stays open; its owner closes it.
+// Close stops the Observer's queue, if the Manager has one (see Observer),
+// and releases the default in-memory store, if the Manager created one. A
+// Store passed in Config stays open; its owner closes it.
+//
+// Events already queued are delivered first: Close waits for them at most
+// 5 seconds, then drops and counts the rest (ObserverDrops) and returns an
+// error saying so. Events after Close are dropped and counted. Close may
+// be called more than once; later calls return the first one's result.
 func (m *Manager) Close() error {
+	err := m.stopObserver()
 	if m.owned != nil {
-		return m.owned.Close()
+		return errors.Join(err, m.owned.Close())
 	}
-	return nil
+	return err
 }
 
 // CookieName returns the session cookie's name.

@@ -17,7 +17,9 @@
 //     touch, delete); in Prometheus sess_store_duration_seconds.
 //
 // Session handles are never recorded: they would make the metrics'
-// cardinality unbounded.
+// cardinality unbounded. The Observer is a sess.InlineObserver: the Manager
+// calls it on the request path rather than through its event queue, so it
+// records every event.
 package sessotel
 
 import (
@@ -81,6 +83,13 @@ func New(mp metric.MeterProvider) (*Observer, error) {
 	return o, nil
 }
 
+// Inline reports true: Observe only adds to metric instruments, which
+// aggregate in memory without blocking (the OpenTelemetry SDK's do), so
+// the Manager calls it on the request path, with the request's context
+// (so that exemplars can link to its trace span), and it records every event
+// exactly (see sess.InlineObserver).
+func (o *Observer) Inline() bool { return true }
+
 // Observe records e: a store call's latency in sess.store.duration, any
 // other event as one count of sess.events.
 func (o *Observer) Observe(ctx context.Context, e sess.Event) {
@@ -99,4 +108,7 @@ func (o *Observer) Observe(ctx context.Context, e sess.Event) {
 	}
 }
 
-var _ sess.Observer = (*Observer)(nil)
+var (
+	_ sess.Observer       = (*Observer)(nil)
+	_ sess.InlineObserver = (*Observer)(nil)
+)

@@ -21,6 +21,16 @@ var secret = []byte("test-secret-0123456789-abcdefghijklmnop")
 // tee sends every event to both observers.
 type tee struct{ a, b sess.Observer }
 
+// Inline reports whether both observers are inline: only then is the tee
+// called on the request path (see sess.InlineObserver), which the tests
+// need to compare the two counts right after the requests.
+func (t tee) Inline() bool { return inline(t.a) && inline(t.b) }
+
+func inline(o sess.Observer) bool {
+	in, ok := o.(sess.InlineObserver)
+	return ok && in.Inline()
+}
+
 func (t tee) Observe(ctx context.Context, e sess.Event) {
 	t.a.Observe(ctx, e)
 	t.b.Observe(ctx, e)
@@ -153,10 +163,36 @@ func TestObserverRecordsEventsOverHTTP(t *testing.T) {
 			t.Errorf("store op %q: latency sum %v, want positive", op, sums[op])
 		}
 	}
+	if d := m.ObserverDrops(); d != 0 {
+		t.Errorf("ObserverDrops = %d, want 0 (both observers are inline)", d)
+	}
 	if total != counts.Count(sess.EventStoreCall) || calls["get"] != users*5 || calls["create"] != users*2 {
 		t.Errorf("store calls %v (total %d), want %d in total, %d gets and %d creates", calls, total, counts.Count(sess.EventStoreCall), users*5, users*2)
 	}
 }
+
+// TestObserverIsInline: the Observer only touches metric instruments, so it
+// reports itself inline and the Manager calls it on the request path,
+// with the request's context, instead of queueing its events (where a full
+// queue would drop some).
+func TestObserverIsInline(t *testing.T) {
+	obs, err := sessotel.New(sdkmetric.NewMeterProvider())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in sess.Observer = obs
+	if i, ok := in.(sess.InlineObserver); !ok || !i.Inline() {
+		t.Fatal("sessotel.Observer does not report itself inline")
+	}
+	if !(tee{obs, &sess.Counters{}}).Inline() || (tee{obs, slowObserver{}}).Inline() {
+		t.Fatal("tee: inline only if both observers are")
+	}
+}
+
+// slowObserver is an Observer that does not claim to be inline.
+type slowObserver struct{}
+
+func (slowObserver) Observe(context.Context, sess.Event) {}
 
 func TestObserverIgnoresUnknownKinds(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
