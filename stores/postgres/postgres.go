@@ -316,7 +316,7 @@ SELECT status FROM verdict`
 SELECT a.ids, a.versions, a.expires, a.metas, a.counts, b.keys, b.vals FROM (
 	SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids, coalesce(array_agg(version ORDER BY id), '{}') AS versions,
 		coalesce(array_agg(expires ORDER BY id), '{}') AS expires, coalesce(array_agg(meta ORDER BY id), '{}') AS metas,
-		coalesce(array_agg(coalesce(cardinality(keys), 0) ORDER BY id), '{}') AS counts
+		coalesce(array_agg(cardinality(keys) ORDER BY id), '{}') AS counts
 	FROM r
 ) a CROSS JOIN (
 	SELECT coalesce(array_agg(e.k ORDER BY r.id, e.n), '{}') AS keys, coalesce(array_agg(e.v ORDER BY r.id, e.n), '{}') AS vals
@@ -722,7 +722,7 @@ func (s *Store) ListPrincipal(ctx context.Context, principal string) ([]sess.Ind
 	for i, id := range ids {
 		c := int(counts[i])
 		if c < 0 || at+c > len(keys) {
-			return nil, fmt.Errorf("pgstore: list principal: %d keys for %d rows of %d keys and more", len(keys), i+1, c)
+			return nil, fmt.Errorf("pgstore: list principal: inconsistent result (row %d of %d has %d keys, %d keys left)", i+1, n, c, len(keys)-at)
 		}
 		rec, err := record("list principal", versions[i], expires[i], metas[i], keys[at:at+c], vals[at:at+c])
 		if err != nil {
@@ -733,7 +733,7 @@ func (s *Store) ListPrincipal(ctx context.Context, principal string) ([]sess.Ind
 		out = append(out, sess.IndexedRecord{Handle: hex.EncodeToString(id), Record: rec})
 	}
 	if at != len(keys) {
-		return nil, fmt.Errorf("pgstore: list principal: %d keys for rows of %d", len(keys), at)
+		return nil, fmt.Errorf("pgstore: list principal: inconsistent result (%d keys for rows of %d in all)", len(keys), at)
 	}
 	return out, nil
 }
