@@ -165,7 +165,9 @@ func newManager(t testing.TB, st sess.Store, timeout time.Duration) *sess.Manage
 
 // app serves a few routes over the session, behind the net/http adapter:
 // /set?k=&v= sets a string, /get?k= returns it, /keys lists the keys
-// (sorted), /destroy ends the session, /none leaves the session alone.
+// (sorted), /destroy ends the session, /none leaves the session alone,
+// /login?u= binds the session to principal u (SetPrincipal; u empty
+// unbinds it), and with renew=1 renews its ID too, as a real login does.
 // calls, if not nil, counts handler runs.
 func app(m *sess.Manager, calls *counter) http.Handler {
 	mux := http.NewServeMux()
@@ -193,6 +195,17 @@ func app(m *sess.Manager, calls *counter) http.Handler {
 	mux.HandleFunc("/destroy", count(func(w http.ResponseWriter, r *http.Request) {
 		sesshttp.From(r).Destroy()
 		_, _ = io.WriteString(w, "bye")
+	}))
+	mux.HandleFunc("/login", count(func(w http.ResponseWriter, r *http.Request) {
+		s := sesshttp.From(r)
+		if err := s.SetPrincipal(r.URL.Query().Get("u")); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if r.URL.Query().Get("renew") == "1" {
+			s.Renew()
+		}
+		_, _ = io.WriteString(w, "ok")
 	}))
 	mux.HandleFunc("/none", count(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "none")

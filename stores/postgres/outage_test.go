@@ -103,6 +103,45 @@ func checkDown(t *testing.T, what string, srv *httptest.Server, cookie string, n
 	}
 }
 
+// checkIndexDown calls each sess.PrincipalIndex method with a context of
+// outageStoreTimeout while the server is down, and checks that each fails
+// with a store error (not ErrNotFound: a dead store must not pass for an
+// empty index) within outageStoreTimeout + outageSlack. A call that is only
+// slow is retried twice, as in checkDown.
+func checkIndexDown(t *testing.T, what string, st *Store, handle string) {
+	t.Helper()
+	limit := outageStoreTimeout + outageSlack
+	calls := []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"ListPrincipal", func(ctx context.Context) error { _, err := st.ListPrincipal(ctx, "alice"); return err }},
+		{"GetHandle", func(ctx context.Context) error { _, err := st.GetHandle(ctx, handle); return err }},
+		{"DeleteHandle", func(ctx context.Context) error { return st.DeleteHandle(ctx, handle, "") }},
+		{"DeletePrincipal", func(ctx context.Context) error { _, err := st.DeletePrincipal(ctx, "alice", nil); return err }},
+	}
+	for _, c := range calls {
+		for attempt := 1; ; attempt++ {
+			ctx, cancel := context.WithTimeout(context.Background(), outageStoreTimeout)
+			start := time.Now()
+			err := c.call(ctx)
+			took := time.Since(start)
+			cancel()
+			t.Logf("%s: %s: %v in %v", what, c.name, err, took.Round(time.Millisecond))
+			if err == nil || errors.Is(err, sess.ErrNotFound) {
+				t.Errorf("%s: %s: %v, want a store error that is not ErrNotFound", what, c.name, err)
+			}
+			if took <= limit {
+				break
+			}
+			if attempt == 3 {
+				t.Errorf("%s: %s answered after %v, more than %v", what, c.name, took, limit)
+				break
+			}
+		}
+	}
+}
+
 // checkUp checks that the session of cookie reads "alice" again and takes
 // a write, without a new cookie.
 func checkUp(t *testing.T, what string, srv *httptest.Server, cookie string) {
@@ -170,6 +209,7 @@ func TestOutageStopStart(t *testing.T) {
 			t.Errorf("Delete while stopped: nil, want a store error")
 		}
 		cancel()
+		checkIndexDown(t, what, st, sess.HashID(id))
 
 		pg.Start(t)
 		checkUp(t, fmt.Sprintf("round %d, server started again", round), srv, cookie)
@@ -184,7 +224,7 @@ func TestOutageStopStart(t *testing.T) {
 // deadline. After SIGCONT the same cookie works again.
 func TestOutagePaused(t *testing.T) {
 	pg := startOwnedPostgres(t)
-	srv, _, _ := outageServer(t, pg)
+	srv, st, _ := outageServer(t, pg)
 	cookie := sessionCookie(t, get(t, srv, "/set?k=user&v=alice", ""))
 	// Fill the pool, so that paused requests meet open connections.
 	var wg sync.WaitGroup
@@ -195,6 +235,7 @@ func TestOutagePaused(t *testing.T) {
 	for round := range 2 {
 		pg.Pause(t)
 		checkDown(t, fmt.Sprintf("round %d, server paused", round), srv, cookie, 100)
+		checkIndexDown(t, fmt.Sprintf("round %d, server paused", round), st, sess.HashID(idOf(cookie)))
 		pg.Resume(t)
 		checkUp(t, fmt.Sprintf("round %d, server resumed", round), srv, cookie)
 	}

@@ -109,6 +109,8 @@ func opNames(st *Store) func(string) string {
 		st.getSQL: "get", st.createSQL: "create", st.updateSQL: "update",
 		st.touchSQL: "touch", st.touchDeleteSQL: "touch-delete", st.deleteSQL: "delete",
 		st.sweepSQL: "sweep", st.migrateSQL: "migrate",
+		st.listSQL: "list", st.getHandleSQL: "get-handle", st.deleteHandleSQL: "delete-handle",
+		st.deletePrincipalSQL: "delete-principal",
 	}
 	return func(sql string) string {
 		if n, ok := names[sql]; ok {
@@ -208,4 +210,85 @@ func TestRoundTrips(t *testing.T) {
 	if want := []string{"create", "prepare create", "get", "prepare get", "update", "prepare update"}; !slices.Equal(got, want) {
 		t.Errorf("round trips on a fresh connection %v, want %v", got, want)
 	}
+}
+
+// TestRoundTripsBound counts the round trips of sessions bound to a
+// principal, over real HTTP, and of the Manager's principal index calls:
+// binding rides on the statement the commit sends anyway, and every index
+// call is one statement.
+func TestRoundTripsBound(t *testing.T) {
+	requirePostgres(t)
+	pool, tr := tracedPool(t, func(c *pgxpool.Config) { c.MaxConns = 1 })
+	st := newTestStore(t, pool, Config{SweepInterval: -1})
+	tr.name = opNames(st)
+	m := newManager(t, st, 0)
+	srv := httptest.NewServer(app(m, nil))
+	defer srv.Close()
+	ctx := context.Background()
+
+	// Warm up every statement on the one connection (see TestRoundTrips).
+	warm := sessionCookie(t, get(t, srv, "/login?u=warm", ""))
+	get(t, srv, "/set?k=a&v=1", warm)
+	if _, err := m.Sessions(ctx, "warm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.SessionByHandle(ctx, sess.HashID(idOf(warm))); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Revoke(ctx, "warm", sess.HashID(idOf(warm))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.RevokeAll(ctx, "warm"); err != nil {
+		t.Fatal(err)
+	}
+	tr.take()
+
+	step := func(what string, want []string, do func()) {
+		t.Helper()
+		do()
+		got, pings := tr.takeStore()
+		t.Logf("%-44s %d round trip(s): %v (and %d pool ping(s))", what, len(got), got, pings)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: round trips %v, want %v", what, got, want)
+		}
+	}
+	var bound, late string
+	step("login on a new session", []string{"create"}, func() {
+		bound = sessionCookie(t, get(t, srv, "/login?u=alice", ""))
+	})
+	step("read-only hit, bound", []string{"get"}, func() { get(t, srv, "/get?k=a", bound) })
+	step("modifying hit, bound", []string{"get", "update"}, func() { get(t, srv, "/set?k=a&v=2", bound) })
+	step("new session, unbound", []string{"create"}, func() {
+		late = sessionCookie(t, get(t, srv, "/set?k=a&v=1", ""))
+	})
+	step("login on a stored session", []string{"get", "update"}, func() { get(t, srv, "/login?u=alice", late) })
+	step("login with renewal on a stored session", []string{"get", "create", "update"}, func() {
+		r := get(t, srv, "/login?u=alice&renew=1", late)
+		late = sessionCookie(t, r)
+	})
+	step("Manager.Sessions", []string{"list"}, func() {
+		if infos, err := m.Sessions(ctx, "alice"); err != nil || len(infos) != 2 {
+			t.Errorf("Sessions = %d, %v; want 2", len(infos), err)
+		}
+	})
+	step("Manager.SessionByHandle", []string{"get-handle"}, func() {
+		if _, err := m.SessionByHandle(ctx, sess.HashID(idOf(late))); err != nil {
+			t.Errorf("SessionByHandle: %v", err)
+		}
+	})
+	step("Manager.Revoke", []string{"delete-handle"}, func() {
+		if err := m.Revoke(ctx, "alice", sess.HashID(idOf(late))); err != nil {
+			t.Errorf("Revoke: %v", err)
+		}
+	})
+	step("Manager.RevokeAll", []string{"delete-principal"}, func() {
+		if n, err := m.RevokeAll(ctx, "alice"); err != nil || n != 1 {
+			t.Errorf("RevokeAll = %d, %v; want 1", n, err)
+		}
+	})
+	step("hit with a revoked cookie", []string{"get"}, func() {
+		if r := get(t, srv, "/get?k=a", bound); r.body != "" {
+			t.Errorf("a revoked session still reads %q", r.body)
+		}
+	})
 }

@@ -30,7 +30,9 @@ func TestNew(t *testing.T) {
 		t.Errorf("defaults: table %q, batch %d", st.Table(), st.batch)
 	}
 	if !strings.Contains(st.MigrateSQL(), `CREATE TABLE IF NOT EXISTS "sess_sessions"`) ||
-		!strings.Contains(st.MigrateSQL(), `CREATE INDEX IF NOT EXISTS "sess_sessions_expires_idx" ON "sess_sessions" (expires)`) {
+		!strings.Contains(st.MigrateSQL(), `CREATE INDEX IF NOT EXISTS "sess_sessions_expires_idx" ON "sess_sessions" (expires)`) ||
+		!strings.Contains(st.MigrateSQL(), `ALTER TABLE "sess_sessions" ADD COLUMN IF NOT EXISTS principal text`) ||
+		!strings.Contains(st.MigrateSQL(), `CREATE INDEX IF NOT EXISTS "sess_sessions_princ_idx" ON "sess_sessions" (principal, expires) WHERE principal IS NOT NULL`) {
 		t.Errorf("MigrateSQL:\n%s", st.MigrateSQL())
 	}
 	for _, ok := range []string{"sessions", "_s", "app.sessions", "s1", strings.Repeat("a", 51)} {
@@ -118,6 +120,11 @@ func TestContextHonoured(t *testing.T) {
 		"Delete":  st.Delete(ctx, "id"),
 		"Migrate": st.Migrate(ctx),
 		"Sweep":   func() error { _, err := st.Sweep(ctx); return err }(),
+
+		"ListPrincipal":   func() error { _, err := st.ListPrincipal(ctx, "alice"); return err }(),
+		"GetHandle":       func() error { _, err := st.GetHandle(ctx, sess.HashID("id")); return err }(),
+		"DeleteHandle":    st.DeleteHandle(ctx, sess.HashID("id"), ""),
+		"DeletePrincipal": func() error { _, err := st.DeletePrincipal(ctx, "alice", nil); return err }(),
 	}
 	for op, err := range checks {
 		if !errors.Is(err, context.Canceled) {
