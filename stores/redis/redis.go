@@ -501,12 +501,15 @@ func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
 }
 
 // Update implements sess.Store with one script run (EVALSHA) that applies
-// the whole patch on the server. For a bound record it costs one more
-// round trip after the script: raising the record's score in its
+// the whole patch on the server. A record bound to a principal costs one
+// more round trip: after the script, raising the record's score in its
 // principal's index to the new expiry (an index script), or removing it
 // from the index (ZREM) if the patch deleted the record. A patch that
-// binds the record (Patch.Principal not empty) adds it to the principal's
-// index in the script's round trip instead (a pipeline, as in Create).
+// binds the record (a non-empty Patch.Principal) runs the index script
+// for the new principal before the patch instead, so that the record is
+// never bound without being indexed. A record unbound or moved to another
+// principal stays in the former principal's index, never listed there,
+// until its score passes.
 func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 	now, exp := deadline(p.Expires)
 	args := make([]any, 0, 10+len(p.Delete)+2*len(p.Set))
@@ -519,7 +522,8 @@ func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 		clear = "1"
 	}
 	bind, principal := "0", ""
-	if p.Principal != nil {
+	binds := p.Principal != nil // read here: a guarded call may outlive the method
+	if binds {
 		bind, principal = "1", *p.Principal
 	}
 	args = append(args, now, strconv.FormatUint(p.IfVersion, 10), exp, clear, hasMeta, meta, max(p.MaxSize, 0), len(p.Delete), bind, principal)
@@ -532,27 +536,19 @@ func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 	handle := sess.HashID(id)
 	deletes := exp <= now
 	preindexed := principal != "" && !deletes
-	// The index script runs first: on one server the pipeline keeps that
-	// order, so a failing index script never leaves the record bound but
-	// unlisted unless the patch fails too.
-	runs := []scriptRun{{updateScript, s.prefix + handle, args}}
-	if preindexed {
-		runs = []scriptRun{{indexAddScript, s.indexKey(principal), []any{exp, handle}}, runs[0]}
-	}
+	key := s.prefix + handle
 	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
-		cmds := s.runAll(ctx, runs)
-		res, was, err := scriptResult(cmds[len(cmds)-1])
-		if err != nil || res != resOK {
-			return res, err
-		}
 		if preindexed {
-			if err := cmds[0].Err(); err != nil {
-				return res, fmt.Errorf("indexing the record: %w", err)
+			// Index first, in a round trip of its own: if that fails,
+			// nothing else is done, so a failure never leaves the record
+			// bound but missing from the index.
+			if err := indexAddScript.Run(ctx, s.client, []string{s.indexKey(principal)}, exp, handle).Err(); err != nil {
+				return 0, fmt.Errorf("indexing the record: %w", err)
 			}
-			return res, nil
 		}
-		if was == "" || p.Principal != nil && !deletes {
-			return res, nil
+		res, was, err := scriptResult(updateScript.Run(ctx, s.client, []string{key}, args...))
+		if err != nil || res != resOK || preindexed || was == "" || binds && !deletes {
+			return res, err
 		}
 		return res, s.reindex(ctx, was, handle, exp, deletes)
 	})
