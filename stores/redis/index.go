@@ -21,8 +21,8 @@ var _ sess.PrincipalIndex = (*Store)(nil)
 //
 // On a Redis Cluster the index and the records live in different slots, so
 // no script touches both: every write of a bound record runs a script on
-// the record's key and one on the index's key, and every listing reads the
-// index and then the records. What keeps a record from escaping its
+// the record's key and a command on the index's key (the index script or
+// a ZREM), and every listing reads the index and then the records. What keeps a record from escaping its
 // principal's index (live and bound but not listed, so that
 // DeletePrincipal misses it) is one rule: a member leaves the index only
 //

@@ -25,15 +25,42 @@
 // with "_", its value the key's encoded value. Four reserved fields (names
 // without the "_") hold the record's header: v (version, decimal), m (the
 // Manager's meta bytes), s (the running size of the entries in the entry
-// encoding, for Patch.MaxSize) and x (the expiry, Unix milliseconds). The
-// key itself expires at x (PEXPIREAT, set in the same script as every
-// write), so no key is ever stored without an expiry.
+// encoding, for Patch.MaxSize) and x (the expiry, Unix milliseconds); a
+// fifth, p, holds the principal of a record bound to one (see below) and
+// is absent otherwise. The key itself expires at x (PEXPIREAT, set in the
+// same script as every write), so no key is ever stored without an expiry.
+//
+// # Principal index
+//
+// The Store implements sess.PrincipalIndex, so the Manager can list and
+// revoke a user's sessions (Manager.Sessions, Manager.RevokeAll). Each
+// principal has a sorted set under Config.Prefix + "p:" +
+// sess.HashID(principal) whose members are the handles of the sessions
+// bound to it (sess.HashID of the session ID: the part of the session's
+// key after the prefix), each scored with the session's expiry in Unix
+// milliseconds. Writes of a bound session raise its score (ZADD GT) to the
+// new expiry; the index key expires at its highest score, so an index
+// vanishes with its last session, and expired members are pruned by score
+// (on the Redis clock) whenever the index is written or read. Deleting a
+// bound session (Delete, an Update or Touch that deletes, DeleteHandle,
+// DeletePrincipal) removes its member right after. A session unbound or
+// moved to another principal stays a member of its former principal's
+// index until its score passes, but is never listed or revoked there:
+// listings read every member's record and keep only live ones still bound
+// to the principal.
+//
+// On a Redis Cluster a session's key and its principal's index are in
+// different hash slots, and no script touches both: the store runs one
+// script on each key, on one server as on a Cluster. It never removes a
+// member from an index except once its score has passed or after deleting
+// the session itself, so a session bound while DeletePrincipal runs is
+// either deleted by it or listed afterwards, never live and unlisted.
 //
 // # What the store guarantees
 //
 //   - Create and Update each run as one Lua script on the server, which
 //     touches the session's single key only (Redis Cluster never sees a
-//     cross-slot command). Update applies the whole patch (clear, deletes,
+//     cross-slot command; the principal index has scripts of its own). Update applies the whole patch (clear, deletes,
 //     sets, meta, expiry, version check, size cap) atomically with no
 //     read-modify-write round trip from the application, so concurrent
 //     requests that set different keys of one session never conflict and
@@ -44,18 +71,28 @@
 //     Touch whose expiry is not in the future deletes the record.
 //   - A request that only reads its session costs one round trip
 //     (HGETALL); one that changes it costs two (HGETALL, then EVALSHA); a
-//     new session costs one (EVALSHA). A reading request that moves the
-//     idle deadline adds one EVALSHA (Touch). The first use of a script on
-//     a Redis server that has not cached it yet (after a restart or SCRIPT
-//     FLUSH) costs one more round trip, as go-redis falls back from EVALSHA
-//     to EVAL.
+//     new session costs one (EVALSHA); destroying one costs two (HGETALL,
+//     then EVALSHA of the delete script). A reading request that moves the
+//     idle deadline adds one EVALSHA (Touch). A session bound to a
+//     principal costs the same to read; a new bound session costs one
+//     round trip (its create and index scripts in one pipeline), and every
+//     other write of a bound session one more than unbound (the index
+//     script or a ZREM). The first use of a script on a Redis server that
+//     has not cached it yet (after a restart or SCRIPT FLUSH) costs one
+//     more round trip, as go-redis falls back from EVALSHA to EVAL.
 //   - Every call returns by the deadline of its context, which the Manager
 //     sets from Config.StoreTimeout, whatever the client's options (see
 //     New). While Redis is unreachable calls fail and the Manager answers
 //     503; once Redis answers again the store works without a restart.
 //   - A call that failed (a timeout, a broken connection) may still have
 //     been applied by Redis: the command may have reached the server before
-//     the failure. A call that returned nil was applied.
+//     the failure. A call that returned nil was applied. For a bound
+//     session a failed write may have been applied in part: a Create that
+//     stored the session but could not index it deletes the session again
+//     (best effort; nobody holds its ID yet), and a binding Update indexes before it
+//     binds; but an Update or Touch that extended a bound session and then
+//     failed to raise its score leaves it listed only until its former
+//     expiry, until its next successful write raises the score again.
 //
 // Do not route reads to replicas (the ReadOnly, RouteByLatency or
 // RouteRandomly cluster options): a replica that lags behind its primary
@@ -93,7 +130,8 @@ var ErrOverloaded = errors.New("redisstore: too many abandoned calls still waiti
 type Config struct {
 	// Prefix is prepended to every key. Use distinct prefixes for
 	// applications that share a Redis database. In Redis Cluster every
-	// session is a single key, so any prefix works. Default: "sess:".
+	// session, and every principal's index, is a single key, so any prefix
+	// works. Default: "sess:".
 	Prefix string
 
 	// MaxAbandoned bounds the calls that may still be running on a client
