@@ -19,28 +19,32 @@ var _ sess.PrincipalIndex = (*Store)(nil)
 // key) of the records bound to it, each scored with the record's expiry in
 // Unix milliseconds; the record's hash names its principal in field p.
 //
-// On a Redis Cluster the index and the records live in different slots, so
-// no script touches both: every write of a bound record runs a script on
-// the record's key and a command on the index's key (the index script or
-// a ZREM), and every listing reads the index and then the records. What keeps a record from escaping its
-// principal's index (live and bound but not listed, so that
-// DeletePrincipal misses it) is one rule: a member leaves the index only
+// On a Redis Cluster the index and the records live in different slots,
+// so no script touches both: every write of a bound record runs a script
+// on the record's key and a command on the index's key (the index script
+// or a ZREM), and every listing reads the index and then the records. What
+// keeps a record from escaping its principal's index (live and bound but
+// not listed, so that DeletePrincipal misses it) is one rule: a member
+// leaves the index only
 //
 //   - by score, once its score has passed on the Redis clock (the record's
 //     key, which expires at the record's expiry on the same clock, is gone
 //     by then), or
 //   - after the operation that removes it deleted the record itself
-//     (Delete, a deleting Update or Touch, DeleteHandle, DeletePrincipal);
+//     (Delete, a deleting Update or Touch, DeleteHandle, DeletePrincipal;
+//     session IDs are never reused, so no later record has that handle);
 //
 // and a member's score is never lower than its record's expiry once the
 // write that set that expiry has returned: writes of a bound record raise
 // the score (ZADD GT) to the new expiry. A record bound concurrently with
 // DeletePrincipal is therefore either seen and deleted by it or still in
-// the index afterwards. Members of records that were unbound, moved to
-// another principal, or whose deletion's ZREM failed stay until their
-// score passes; listings fetch every member's record and return only live
-// ones still bound to the principal. An index key expires at its highest
-// score, so an abandoned index vanishes with its last record.
+// the index afterwards. Members of records that were unbound or moved to
+// another principal stay until their score passes (removing them at once
+// could undo a concurrent binding back to that principal), as do members
+// whose deletion's ZREM failed; listings fetch every member's record and
+// return only live ones still bound to the principal. An index key
+// expires at its highest score, so an abandoned index vanishes with its
+// last record.
 
 // indexKey returns the key of principal's index.
 func (s *Store) indexKey(principal string) string {

@@ -261,3 +261,47 @@ func listHandles(t *testing.T, st *Store, principal string) []string {
 	slices.Sort(hs)
 	return hs
 }
+
+// TestIndexScriptFlush runs the pipelined index paths (a bound Create,
+// DeletePrincipal) on a server whose script cache was just flushed, as
+// after a restart: the scripts that met NOSCRIPT run again with EVAL.
+func TestIndexScriptFlush(t *testing.T) {
+	r := startOwnedRedis(t)
+	c := newClient(t, &redis.Options{Addr: r.Addr, ContextTimeoutEnabled: true})
+	hook := &countingHook{}
+	c.AddHook(hook)
+	st := New(c, Config{})
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	var ids []string
+	for range 2 {
+		if err := c.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		hook.take()
+		id := randomHex(16)
+		if err := st.Create(ctx, id, sess.Record{Meta: []byte("m"), Expires: exp, Principal: "alice"}); err != nil {
+			t.Fatalf("bound Create after SCRIPT FLUSH: %v", err)
+		}
+		if got, want := hook.take(), []string{"pipeline[evalsha evalsha]", "pipeline[eval eval]"}; !slices.Equal(got, want) {
+			t.Errorf("bound Create after SCRIPT FLUSH sent %v, want %v", got, want)
+		}
+		ids = append(ids, id)
+	}
+	want := []string{sess.HashID(ids[0]), sess.HashID(ids[1])}
+	slices.Sort(want)
+	if hs := listHandles(t, st, "alice"); !slices.Equal(hs, want) {
+		t.Errorf("listed %v, want %v", hs, want)
+	}
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.DeletePrincipal(ctx, "alice", nil); err != nil || n != 2 {
+		t.Errorf("DeletePrincipal after SCRIPT FLUSH = %d, %v; want 2", n, err)
+	}
+	for _, id := range ids {
+		if _, err := st.Get(ctx, id); !errors.Is(err, sess.ErrNotFound) {
+			t.Errorf("Get after DeletePrincipal: %v, want ErrNotFound", err)
+		}
+	}
+}

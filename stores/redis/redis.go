@@ -60,8 +60,9 @@
 //
 //   - Create and Update each run as one Lua script on the server, which
 //     touches the session's single key only (Redis Cluster never sees a
-//     cross-slot command; the principal index has scripts of its own). Update applies the whole patch (clear, deletes,
-//     sets, meta, expiry, version check, size cap) atomically with no
+//     cross-slot command; the principal index has scripts of its own).
+//     Update applies the whole patch (clear, deletes, sets, meta, expiry,
+//     version check, size cap) atomically with no
 //     read-modify-write round trip from the application, so concurrent
 //     requests that set different keys of one session never conflict and
 //     all of their changes survive, across any number of instances. Of two
@@ -89,10 +90,11 @@
 //     the failure. A call that returned nil was applied. For a bound
 //     session a failed write may have been applied in part: a Create that
 //     stored the session but could not index it deletes the session again
-//     (best effort; nobody holds its ID yet), and a binding Update indexes before it
-//     binds; but an Update or Touch that extended a bound session and then
-//     failed to raise its score leaves it listed only until its former
-//     expiry, until its next successful write raises the score again.
+//     (best effort; nobody holds its ID yet), and a binding Update indexes
+//     before it binds; but an Update or Touch that extended a bound
+//     session and then failed to raise its score leaves it listed only
+//     until its former expiry, until its next successful write raises the
+//     score again.
 //
 // Do not route reads to replicas (the ReadOnly, RouteByLatency or
 // RouteRandomly cluster options): a replica that lags behind its primary
@@ -509,8 +511,7 @@ func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
 	}
 	args[3] = size
 	if rec.Principal == "" || exp <= now {
-		_, err := s.run(ctx, "create", createScript, id, args)
-		return err
+		return s.run(ctx, "create", createScript, id, args)
 	}
 	handle := sess.HashID(id)
 	runs := []scriptRun{
@@ -603,9 +604,9 @@ func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 func (s *Store) Touch(ctx context.Context, id string, expires time.Time) error {
 	now, exp := deadline(expires)
 	handle := sess.HashID(id)
-	runs := []scriptRun{{touchScript, s.prefix + handle, []any{now, exp}}}
+	keys := []string{s.prefix + handle}
 	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
-		res, was, err := scriptResult(s.runAll(ctx, runs)[0])
+		res, was, err := scriptResult(touchScript.Run(ctx, s.client, keys, now, exp))
 		if err != nil || res != resOK || was == "" {
 			return res, err
 		}
@@ -655,22 +656,18 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// run runs script on the session's key with args and returns its result
-// code and, for a bound record, its principal.
-func (s *Store) run(ctx context.Context, op string, script *redis.Script, id string, args []any) (string, error) {
+// run runs script on the session's key with args and maps its result
+// code.
+func (s *Store) run(ctx context.Context, op string, script *redis.Script, id string, args []any) error {
 	keys := []string{s.key(id)}
-	type result struct {
-		res       int
-		principal string
-	}
-	r, err := call(s, ctx, func(ctx context.Context) (result, error) {
-		res, p, err := scriptResult(script.Run(ctx, s.client, keys, args...))
-		return result{res, p}, err
+	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
+		res, _, err := scriptResult(script.Run(ctx, s.client, keys, args...))
+		return res, err
 	})
 	if err != nil {
-		return "", wrap(op, err)
+		return wrap(op, err)
 	}
-	return r.principal, resultErr(op, r.res)
+	return resultErr(op, res)
 }
 
 // scriptResult reads the reply of a record script: a result code, or an
