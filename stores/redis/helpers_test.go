@@ -136,12 +136,14 @@ func scanKeys(ctx context.Context, c redis.UniversalClient, prefix string) ([]st
 var hashedKey = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // checkKeys asserts the store's invariants on keys under prefix: each is
-// prefix + a SHA-256 hex, and each has an expiry.
+// prefix + a SHA-256 hex (a session) or prefix + "p:" + a SHA-256 hex (a
+// principal's index), and each has an expiry.
 func checkKeys(ctx context.Context, t testing.TB, c redis.UniversalClient, prefix string, keys []string) {
 	t.Helper()
 	for _, k := range keys {
-		if !hashedKey.MatchString(strings.TrimPrefix(k, prefix)) {
-			t.Errorf("key %q is not prefix + HashID(id)", k)
+		rest := strings.TrimPrefix(k, prefix)
+		if !hashedKey.MatchString(strings.TrimPrefix(rest, "p:")) {
+			t.Errorf("key %q is neither prefix + HashID(id) nor prefix + \"p:\" + a hash", k)
 		}
 		ttl, err := c.PTTL(ctx, k).Result()
 		if err != nil {

@@ -415,3 +415,103 @@ func TestHonoursContext(t *testing.T) {
 		_ = tc.client.Close()
 	}
 }
+
+// TestPausedRedisIndex pauses a real redis-server (SIGSTOP) under sessions
+// bound to a principal: listing, looking up and revoking them through the
+// Manager (ListPrincipal, GetHandle, DeleteHandle, DeletePrincipal, several
+// round trips each) fail with sess.ErrStoreUnavailable, and requests that
+// write bound sessions answer 503, within StoreTimeout + 200 ms, with go-redis's default options as with ContextTimeoutEnabled;
+// after SIGCONT they work again.
+func TestPausedRedisIndex(t *testing.T) {
+	for _, kind := range clientKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			r := startOwnedRedis(t)
+			c := redis.NewClient(kind.opts(r.Addr))
+			t.Cleanup(func() { _ = c.Close() })
+			st := New(c, Config{})
+			m, err := sess.New(sess.Config{Secret: testSecret, Store: st, StoreTimeout: pauseStoreTimeout, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = m.Close() })
+			srv := httptest.NewServer(app(m, nil, nil))
+			t.Cleanup(srv.Close)
+			var handles, cookies []string
+			for range 3 {
+				cookie := sessionCookie(t, get(t, srv, "/bind?p=alice", ""))
+				cookies = append(cookies, cookie)
+				handles = append(handles, sess.HashID(idOf(cookie)))
+			}
+			status := func(path, cookie string) func() error {
+				return func() error {
+					if r := get(t, srv, path, cookie); r.status != http.StatusServiceUnavailable {
+						return fmt.Errorf("status %d", r.status)
+					}
+					return sess.ErrStoreUnavailable
+				}
+			}
+			ctx := context.Background()
+			if infos, err := m.Sessions(ctx, "alice"); err != nil || len(infos) != 3 {
+				t.Fatalf("Sessions before the pause = %d, %v; want 3", len(infos), err)
+			}
+			limit := pauseStoreTimeout + pauseSlack
+			calls := []struct {
+				name string
+				call func() error
+			}{
+				{"Sessions", func() error { _, err := m.Sessions(ctx, "alice"); return err }},
+				{"SessionByHandle", func() error { _, err := m.SessionByHandle(ctx, handles[0]); return err }},
+				{"Revoke", func() error { return m.Revoke(ctx, "alice", handles[0]) }},
+				{"RevokeAll", func() error { _, err := m.RevokeAll(ctx, "alice", handles[1]); return err }},
+				{"a new session bound at once (HTTP)", status("/bind?p=alice", "")},
+				{"a write of a bound session (HTTP)", status("/set?k=a&v=1", cookies[2])},
+				{"binding a stored session (HTTP)", status("/bind?p=bob", cookies[2])},
+			}
+			r.Pause(t)
+			for _, c := range calls {
+				start := time.Now()
+				err := c.call()
+				took := time.Since(start)
+				t.Logf("paused %s: %v in %v", c.name, err, took.Round(time.Millisecond))
+				if !errors.Is(err, sess.ErrStoreUnavailable) || took > limit {
+					t.Errorf("%s on a paused server: %v after %v; want ErrStoreUnavailable within %v", c.name, err, took, limit)
+				}
+			}
+			r.Resume(t)
+			deadline := time.Now().Add(10 * time.Second)
+			for st.abandoned.Load() != 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n := st.abandoned.Load(); n != 0 {
+				t.Errorf("%d abandoned calls still pending 10s after SIGCONT", n)
+			}
+			if _, err := m.Sessions(ctx, "alice"); err != nil {
+				t.Fatalf("Sessions after SIGCONT: %v", err)
+			}
+			// A call that timed out may still be applied once Redis runs
+			// it (a buffered bound Create among them): revoke until no
+			// session is listed, and check that none is live unlisted.
+			for {
+				if _, err := m.RevokeAll(ctx, "alice"); err != nil {
+					t.Fatalf("RevokeAll after SIGCONT: %v", err)
+				}
+				infos, err := m.Sessions(ctx, "alice")
+				if err != nil {
+					t.Fatalf("Sessions after SIGCONT: %v", err)
+				}
+				if len(infos) == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d sessions still listed after repeated RevokeAll", len(infos))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			for i, cookie := range cookies {
+				if _, err := m.SessionByID(ctx, idOf(cookie)); !errors.Is(err, sess.ErrNotFound) {
+					t.Errorf("bound session %d after RevokeAll: %v, want ErrNotFound", i, err)
+				}
+			}
+		})
+	}
+}

@@ -25,16 +25,44 @@
 // with "_", its value the key's encoded value. Four reserved fields (names
 // without the "_") hold the record's header: v (version, decimal), m (the
 // Manager's meta bytes), s (the running size of the entries in the entry
-// encoding, for Patch.MaxSize) and x (the expiry, Unix milliseconds). The
-// key itself expires at x (PEXPIREAT, set in the same script as every
-// write), so no key is ever stored without an expiry.
+// encoding, for Patch.MaxSize) and x (the expiry, Unix milliseconds); a
+// fifth, p, holds the principal of a record bound to one (see below) and
+// is absent otherwise. The key itself expires at x (PEXPIREAT, set in the
+// same script as every write), so no key is ever stored without an expiry.
+//
+// # Principal index
+//
+// The Store implements sess.PrincipalIndex, so the Manager can list and
+// revoke a user's sessions (Manager.Sessions, Manager.RevokeAll). Each
+// principal has a sorted set under Config.Prefix + "p:" +
+// sess.HashID(principal) whose members are the handles of the sessions
+// bound to it (sess.HashID of the session ID: the part of the session's
+// key after the prefix), each scored with the session's expiry in Unix
+// milliseconds. Writes of a bound session raise its score (ZADD GT) to the
+// new expiry; the index key expires at its highest score, so an index
+// vanishes with its last session, and expired members are pruned by score
+// (on the Redis clock) whenever the index is written or read. Deleting a
+// bound session (Delete, an Update or Touch that deletes, DeleteHandle,
+// DeletePrincipal) removes its member right after. A session unbound or
+// moved to another principal stays a member of its former principal's
+// index until its score passes, but is never listed or revoked there:
+// listings read every member's record and keep only live ones still bound
+// to the principal.
+//
+// On a Redis Cluster a session's key and its principal's index are in
+// different hash slots, and no script touches both: the store runs one
+// script on each key, on one server as on a Cluster. It never removes a
+// member from an index except once its score has passed or after deleting
+// the session itself, so a session bound while DeletePrincipal runs is
+// either deleted by it or listed afterwards, never live and unlisted.
 //
 // # What the store guarantees
 //
 //   - Create and Update each run as one Lua script on the server, which
 //     touches the session's single key only (Redis Cluster never sees a
-//     cross-slot command). Update applies the whole patch (clear, deletes,
-//     sets, meta, expiry, version check, size cap) atomically with no
+//     cross-slot command; the principal index has scripts of its own).
+//     Update applies the whole patch (clear, deletes, sets, meta, expiry,
+//     version check, size cap) atomically with no
 //     read-modify-write round trip from the application, so concurrent
 //     requests that set different keys of one session never conflict and
 //     all of their changes survive, across any number of instances. Of two
@@ -44,18 +72,29 @@
 //     Touch whose expiry is not in the future deletes the record.
 //   - A request that only reads its session costs one round trip
 //     (HGETALL); one that changes it costs two (HGETALL, then EVALSHA); a
-//     new session costs one (EVALSHA). A reading request that moves the
-//     idle deadline adds one EVALSHA (Touch). The first use of a script on
-//     a Redis server that has not cached it yet (after a restart or SCRIPT
-//     FLUSH) costs one more round trip, as go-redis falls back from EVALSHA
-//     to EVAL.
+//     new session costs one (EVALSHA); destroying one costs two (HGETALL,
+//     then EVALSHA of the delete script). A reading request that moves the
+//     idle deadline adds one EVALSHA (Touch). A session bound to a
+//     principal costs the same to read; a new bound session costs one
+//     round trip (its create and index scripts in one pipeline), and every
+//     other write of a bound session one more than unbound (the index
+//     script or a ZREM). The first use of a script on a Redis server that
+//     has not cached it yet (after a restart or SCRIPT FLUSH) costs one
+//     more round trip, as go-redis falls back from EVALSHA to EVAL.
 //   - Every call returns by the deadline of its context, which the Manager
 //     sets from Config.StoreTimeout, whatever the client's options (see
 //     New). While Redis is unreachable calls fail and the Manager answers
 //     503; once Redis answers again the store works without a restart.
 //   - A call that failed (a timeout, a broken connection) may still have
 //     been applied by Redis: the command may have reached the server before
-//     the failure. A call that returned nil was applied.
+//     the failure. A call that returned nil was applied. For a bound
+//     session a failed write may have been applied in part: a Create that
+//     stored the session but could not index it deletes the session again
+//     (best effort; nobody holds its ID yet), and a binding Update indexes
+//     before it binds; but an Update or Touch that extended a bound
+//     session and then failed to raise its score leaves it listed only
+//     until its former expiry, until its next successful write raises the
+//     score again.
 //
 // Do not route reads to replicas (the ReadOnly, RouteByLatency or
 // RouteRandomly cluster options): a replica that lags behind its primary
@@ -93,7 +132,8 @@ var ErrOverloaded = errors.New("redisstore: too many abandoned calls still waiti
 type Config struct {
 	// Prefix is prepended to every key. Use distinct prefixes for
 	// applications that share a Redis database. In Redis Cluster every
-	// session is a single key, so any prefix works. Default: "sess:".
+	// session, and every principal's index, is a single key, so any prefix
+	// works. Default: "sess:".
 	Prefix string
 
 	// MaxAbandoned bounds the calls that may still be running on a client
@@ -219,6 +259,7 @@ const (
 	fMeta       = "m"
 	fSize       = "s"
 	fExpires    = "x"
+	fPrincipal  = "p"
 )
 
 // Result codes of the scripts.
@@ -239,7 +280,8 @@ const (
 // HDEL in chunks, as Lua's unpack has a bounded stack.
 
 // createScript stores a new record if no live record holds the key.
-// ARGV: now, expiry, meta, entries size, then field/value pairs.
+// ARGV: now, expiry, meta, entries size, principal ("": unbound), then
+// field/value pairs.
 var createScript = redis.NewScript(`
 local k = KEYS[1]
 local now = tonumber(ARGV[1])
@@ -248,7 +290,8 @@ if x and x > now then return 1 end
 redis.call('DEL', k)
 if tonumber(ARGV[2]) <= now then return 0 end
 redis.call('HSET', k, 'v', '1', 'm', ARGV[3], 's', ARGV[4], 'x', ARGV[2])
-for i = 5, #ARGV, 1000 do
+if ARGV[5] ~= '' then redis.call('HSET', k, 'p', ARGV[5]) end
+for i = 6, #ARGV, 1000 do
 	redis.call('HSET', k, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
 redis.call('PEXPIREAT', k, ARGV[2])
@@ -257,18 +300,22 @@ return 0
 
 // updateScript applies a patch (see sess.Patch for the steps).
 // ARGV: now, if-version ("0": any), expiry, clear ("1"/"0"), has-meta
-// ("1"/"0"), meta, max size (0: none), number of deletes n, the n fields
-// to delete, then field/value pairs to set.
+// ("1"/"0"), meta, max size (0: none), number of deletes n, set principal
+// ("1"/"0"), the principal ("": unbind), the n fields to delete, then
+// field/value pairs to set. On success it returns 0 for a record that was
+// not bound before the patch, else {0, the principal it was bound to}.
 var updateScript = redis.NewScript(`
 local k = KEYS[1]
 local now = tonumber(ARGV[1])
-local cur = redis.call('HMGET', k, 'v', 'x', 's')
+local cur = redis.call('HMGET', k, 'v', 'x', 's', 'p')
 local x = tonumber(cur[2])
 if not cur[1] or not x or x <= now then return 2 end
 if ARGV[2] ~= '0' and cur[1] ~= ARGV[2] then return 1 end
+local ok = 0
+if cur[4] then ok = {0, cur[4]} end
 if tonumber(ARGV[3]) <= now then
 	redis.call('DEL', k)
-	return 0
+	return ok
 end
 local clear = ARGV[4] == '1'
 local size = 0
@@ -296,8 +343,8 @@ local function cursize(f)
 	return esize(f, l)
 end
 local nd = tonumber(ARGV[8])
-local sets = 9 + nd
-for i = 9, sets - 1 do
+local sets = 11 + nd
+for i = 11, sets - 1 do
 	size = size - cursize(ARGV[i])
 	pending[ARGV[i]] = 0
 end
@@ -316,8 +363,9 @@ if clear then
 	if ARGV[5] ~= '1' then m = redis.call('HGET', k, 'm') or '' end
 	redis.call('DEL', k)
 	redis.call('HSET', k, 'v', cur[1], 'm', m)
+	if cur[4] then redis.call('HSET', k, 'p', cur[4]) end
 else
-	for i = 9, sets - 1, 1000 do
+	for i = 11, sets - 1, 1000 do
 		redis.call('HDEL', k, unpack(ARGV, i, math.min(i + 999, sets - 1)))
 	end
 	if ARGV[5] == '1' then redis.call('HSET', k, 'm', ARGV[6]) end
@@ -325,36 +373,55 @@ end
 for i = sets, #ARGV, 1000 do
 	redis.call('HSET', k, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
+if ARGV[9] == '1' then
+	if ARGV[10] == '' then redis.call('HDEL', k, 'p') else redis.call('HSET', k, 'p', ARGV[10]) end
+end
 redis.call('HSET', k, 's', string.format('%d', size), 'x', ARGV[3])
 redis.call('HINCRBY', k, 'v', 1)
 redis.call('PEXPIREAT', k, ARGV[3])
-return 0
+return ok
 `)
 
 // touchScript moves the expiry of a live record. ARGV: now, new expiry.
+// On success it returns 0 for an unbound record, else {0, its principal}.
 var touchScript = redis.NewScript(`
 local k = KEYS[1]
 local now = tonumber(ARGV[1])
-local x = tonumber(redis.call('HGET', k, 'x'))
+local cur = redis.call('HMGET', k, 'x', 'p')
+local x = tonumber(cur[1])
 if not x or x <= now then return 2 end
+local ok = 0
+if cur[2] then ok = {0, cur[2]} end
 if tonumber(ARGV[2]) <= now then
 	redis.call('DEL', k)
-	return 0
+	return ok
 end
 redis.call('HSET', k, 'x', ARGV[2])
 redis.call('PEXPIREAT', k, ARGV[2])
+return ok
+`)
+
+// deleteScript deletes a key of any type and returns the principal the
+// record was bound to, or 0 for an unbound, missing or foreign one.
+var deleteScript = redis.NewScript(`
+local k = KEYS[1]
+local p = false
+if redis.call('TYPE', k).ok == 'hash' then p = redis.call('HGET', k, 'p') end
+redis.call('DEL', k)
+if p then return p end
 return 0
 `)
 
 // Scripts lists every script the store runs, for tests that preload them.
-var scripts = []*redis.Script{createScript, updateScript, touchScript}
+var scripts = []*redis.Script{createScript, updateScript, touchScript, deleteScript, deleteBoundScript, indexAddScript, indexReadScript}
 
 // errMalformed reports a hash under the prefix that the store did not
 // write (or that lost fields); it counts as no session.
 var errMalformed = fmt.Errorf("redisstore: get: malformed record: %w", sess.ErrNotFound)
 
 // Get implements sess.Store with one HGETALL. A missing, expired or
-// malformed record gives an error wrapping sess.ErrNotFound.
+// malformed record gives an error wrapping sess.ErrNotFound. The record's
+// Principal is filled for a bound record.
 func (s *Store) Get(ctx context.Context, id string) (sess.Record, error) {
 	key := s.key(id)
 	h, err := call(s, ctx, func(ctx context.Context) (map[string]string, error) {
@@ -363,6 +430,13 @@ func (s *Store) Get(ctx context.Context, id string) (sess.Record, error) {
 	if err != nil {
 		return sess.Record{}, wrap("get", err)
 	}
+	return parseRecord(h, time.Now().UnixMilli())
+}
+
+// parseRecord builds the record an HGETALL returned, or fails with an
+// error wrapping sess.ErrNotFound for a missing, malformed or expired one
+// (its x not after now, in Unix milliseconds).
+func parseRecord(h map[string]string, now int64) (sess.Record, error) {
 	if len(h) == 0 {
 		return sess.Record{}, sess.ErrNotFound
 	}
@@ -377,7 +451,7 @@ func (s *Store) Get(ctx context.Context, id string) (sess.Record, error) {
 	if err1 != nil || err2 != nil || v == 0 {
 		return sess.Record{}, errMalformed
 	}
-	if x <= time.Now().UnixMilli() {
+	if x <= now {
 		return sess.Record{}, sess.ErrNotFound
 	}
 	size := 0
@@ -393,7 +467,7 @@ func (s *Store) Get(ctx context.Context, id string) (sess.Record, error) {
 			entries = sess.AppendEntry(entries, k, []byte(val))
 		}
 	}
-	return sess.Record{Meta: []byte(ms), Entries: entries, Version: v, Expires: time.UnixMilli(x)}, nil
+	return sess.Record{Meta: []byte(ms), Entries: entries, Version: v, Expires: time.UnixMilli(x), Principal: h[fPrincipal]}, nil
 }
 
 // value returns b as a script argument: as is for a direct call (go-redis
@@ -418,10 +492,13 @@ func deadline(expires time.Time) (now, exp int64) {
 	return now, exp
 }
 
-// Create implements sess.Store with one script run (EVALSHA).
+// Create implements sess.Store with one script run (EVALSHA). A record
+// with a Principal is bound to it: the store adds it to the principal's
+// index in the same round trip (a pipeline of the index script and the
+// create script; on a Cluster, one per node, in parallel).
 func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
 	now, exp := deadline(rec.Expires)
-	args := []any{now, exp, s.value(rec.Meta), 0}
+	args := []any{now, exp, s.value(rec.Meta), 0, rec.Principal}
 	size := 0
 	for rest := rec.Entries; len(rest) > 0; {
 		k, v, r, err := sess.NextEntry(rest)
@@ -433,14 +510,48 @@ func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
 		rest = r
 	}
 	args[3] = size
-	return s.run(ctx, "create", createScript, id, args)
+	if rec.Principal == "" || exp <= now {
+		return s.run(ctx, "create", createScript, id, args)
+	}
+	handle := sess.HashID(id)
+	runs := []scriptRun{
+		{indexAddScript, s.indexKey(rec.Principal), []any{exp, handle}},
+		{createScript, s.prefix + handle, args},
+	}
+	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
+		cmds := s.runAll(ctx, runs)
+		res, _, err := scriptResult(cmds[1])
+		if err != nil || res != resOK {
+			return res, err
+		}
+		if err := cmds[0].Err(); err != nil {
+			// Stored but not indexed: a bound record that would escape
+			// DeletePrincipal. Nobody holds its ID yet (the Manager hands
+			// out no cookie for a failed Create), so take it back.
+			_ = s.client.Del(ctx, s.prefix+handle).Err()
+			return res, fmt.Errorf("indexing the record: %w", err)
+		}
+		return res, nil
+	})
+	if err != nil {
+		return wrap("create", err)
+	}
+	return resultErr("create", res)
 }
 
 // Update implements sess.Store with one script run (EVALSHA) that applies
-// the whole patch on the server.
+// the whole patch on the server. A record bound to a principal costs one
+// more round trip: after the script, raising the record's score in its
+// principal's index to the new expiry (an index script), or removing it
+// from the index (ZREM) if the patch deleted the record. A patch that
+// binds the record (a non-empty Patch.Principal) runs the index script
+// for the new principal before the patch instead, so that the record is
+// never bound without being indexed. A record unbound or moved to another
+// principal stays in the former principal's index, never listed there,
+// until its score passes.
 func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 	now, exp := deadline(p.Expires)
-	args := make([]any, 0, 8+len(p.Delete)+2*len(p.Set))
+	args := make([]any, 0, 10+len(p.Delete)+2*len(p.Set))
 	hasMeta, meta := "0", any("")
 	if p.Meta != nil {
 		hasMeta, meta = "1", s.value(p.Meta)
@@ -449,45 +560,140 @@ func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 	if p.Clear {
 		clear = "1"
 	}
-	args = append(args, now, strconv.FormatUint(p.IfVersion, 10), exp, clear, hasMeta, meta, max(p.MaxSize, 0), len(p.Delete))
+	bind, principal := "0", ""
+	binds := p.Principal != nil // read here: a guarded call may outlive the method
+	if binds {
+		bind, principal = "1", *p.Principal
+	}
+	args = append(args, now, strconv.FormatUint(p.IfVersion, 10), exp, clear, hasMeta, meta, max(p.MaxSize, 0), len(p.Delete), bind, principal)
 	for _, k := range p.Delete {
 		args = append(args, entryPrefix+k)
 	}
 	for _, e := range p.Set {
 		args = append(args, entryPrefix+e.Key, s.value(e.Value))
 	}
-	return s.run(ctx, "update", updateScript, id, args)
+	handle := sess.HashID(id)
+	deletes := exp <= now
+	preindexed := principal != "" && !deletes
+	key := s.prefix + handle
+	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
+		if preindexed {
+			// Index first, in a round trip of its own: if that fails,
+			// nothing else is done, so a failure never leaves the record
+			// bound but missing from the index.
+			if err := indexAddScript.Run(ctx, s.client, []string{s.indexKey(principal)}, exp, handle).Err(); err != nil {
+				return 0, fmt.Errorf("indexing the record: %w", err)
+			}
+		}
+		res, was, err := scriptResult(updateScript.Run(ctx, s.client, []string{key}, args...))
+		if err != nil || res != resOK || preindexed || was == "" || binds && !deletes {
+			return res, err
+		}
+		return res, s.reindex(ctx, was, handle, exp, deletes)
+	})
+	if err != nil {
+		return wrap("update", err)
+	}
+	return resultErr("update", res)
 }
 
 // Touch implements sess.Store with one script run (EVALSHA): it moves the
 // expiry of a live record without rewriting its data or version. An
-// expiry that is not in the future deletes the record.
+// expiry that is not in the future deletes the record. For a bound record
+// it costs one more round trip, as Update does.
 func (s *Store) Touch(ctx context.Context, id string, expires time.Time) error {
 	now, exp := deadline(expires)
-	return s.run(ctx, "touch", touchScript, id, []any{now, exp})
+	handle := sess.HashID(id)
+	keys := []string{s.prefix + handle}
+	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
+		res, was, err := scriptResult(touchScript.Run(ctx, s.client, keys, now, exp))
+		if err != nil || res != resOK || was == "" {
+			return res, err
+		}
+		return res, s.reindex(ctx, was, handle, exp, exp <= now)
+	})
+	if err != nil {
+		return wrap("touch", err)
+	}
+	return resultErr("touch", res)
 }
 
-// Delete implements sess.Store with one DEL. Deleting a missing record is
-// not an error.
+// reindex updates principal's index after a write of a record bound to it
+// under handle: it raises the record's score to exp, or, if the write
+// deleted the record, removes it (best effort: a leftover entry is never
+// listed, and leaves the index once its score passes).
+func (s *Store) reindex(ctx context.Context, principal, handle string, exp int64, deleted bool) error {
+	if deleted {
+		_ = s.client.ZRem(ctx, s.indexKey(principal), handle).Err()
+		return nil
+	}
+	if err := indexAddScript.Run(ctx, s.client, []string{s.indexKey(principal)}, exp, handle).Err(); err != nil {
+		return fmt.Errorf("indexing the record: %w", err)
+	}
+	return nil
+}
+
+// Delete implements sess.Store with one script run (EVALSHA) that deletes
+// the key and reports the principal the record was bound to; a bound
+// record costs one more round trip, a ZREM from its principal's index
+// (best effort, as the record is gone already). Deleting a missing record
+// is not an error.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	key := s.key(id)
-	if _, err := call(s, ctx, func(ctx context.Context) (int64, error) {
-		return s.client.Del(ctx, key).Result()
+	handle := sess.HashID(id)
+	keys := []string{s.prefix + handle}
+	if _, err := call(s, ctx, func(ctx context.Context) (struct{}, error) {
+		v, err := deleteScript.Run(ctx, s.client, keys).Result()
+		if err != nil {
+			return struct{}{}, err
+		}
+		if p, ok := v.(string); ok && p != "" {
+			_ = s.client.ZRem(ctx, s.indexKey(p), handle).Err()
+		}
+		return struct{}{}, nil
 	}); err != nil {
 		return wrap("delete", err)
 	}
 	return nil
 }
 
-// run runs script on the session's key with args and maps its result code.
+// run runs script on the session's key with args and maps its result
+// code.
 func (s *Store) run(ctx context.Context, op string, script *redis.Script, id string, args []any) error {
 	keys := []string{s.key(id)}
 	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
-		return script.Run(ctx, s.client, keys, args...).Int()
+		res, _, err := scriptResult(script.Run(ctx, s.client, keys, args...))
+		return res, err
 	})
 	if err != nil {
 		return wrap(op, err)
 	}
+	return resultErr(op, res)
+}
+
+// scriptResult reads the reply of a record script: a result code, or an
+// array of the code and the principal the record is bound to.
+func scriptResult(cmd *redis.Cmd) (int, string, error) {
+	v, err := cmd.Result()
+	if err != nil {
+		return 0, "", err
+	}
+	switch v := v.(type) {
+	case int64:
+		return int(v), "", nil
+	case []any:
+		if len(v) == 2 {
+			code, ok1 := v[0].(int64)
+			p, ok2 := v[1].(string)
+			if ok1 && ok2 {
+				return int(code), p, nil
+			}
+		}
+	}
+	return 0, "", fmt.Errorf("unexpected script reply %T", v)
+}
+
+// resultErr maps a script's result code to the error the Store returns.
+func resultErr(op string, res int) error {
 	switch res {
 	case resOK:
 		return nil

@@ -50,8 +50,8 @@ func newManager(t testing.TB, st sess.Store) *sess.Manager {
 
 // app serves a few routes over the session, behind the net/http adapter:
 // /set?k=&v= sets a string, /get?k= returns it, /keys lists the keys,
-// /destroy ends the session, /none leaves the session alone. calls counts
-// handler runs.
+// /bind?p= binds the session to a principal (SetPrincipal), /destroy ends
+// the session, /none leaves the session alone. calls counts handler runs.
 func app(m *sess.Manager, calls *int64, mu *sync.Mutex) http.Handler {
 	mux := http.NewServeMux()
 	count := func(h http.HandlerFunc) http.HandlerFunc {
@@ -78,6 +78,13 @@ func app(m *sess.Manager, calls *int64, mu *sync.Mutex) http.Handler {
 	mux.HandleFunc("/destroy", count(func(w http.ResponseWriter, r *http.Request) {
 		sesshttp.From(r).Destroy()
 		_, _ = io.WriteString(w, "bye")
+	}))
+	mux.HandleFunc("/bind", count(func(w http.ResponseWriter, r *http.Request) {
+		if err := sesshttp.From(r).SetPrincipal(r.URL.Query().Get("p")); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
 	}))
 	mux.HandleFunc("/none", count(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "none")
@@ -185,10 +192,24 @@ func TestRoundTrips(t *testing.T) {
 		// The idle deadline moves by >= 1% of IdleTimeout: Touch.
 		{"read-only hit 15 minutes later", 15 * time.Minute, "/get?k=b", true, []string{"hgetall", "evalsha"}},
 		{"read-only hit after that touch", time.Minute, "/get?k=b", true, []string{"hgetall"}},
-		{"destroy", 0, "/destroy", true, []string{"hgetall", "del"}},
+		{"destroy", 0, "/destroy", true, []string{"hgetall", "evalsha"}},
+		// A session bound to a principal: a new session's index script goes
+		// in the same pipeline as its create script; every other write of
+		// a bound session costs one round trip more than unbound.
+		{"new session bound at once", 0, "/bind?p=alice", false, []string{"pipeline[evalsha evalsha]"}},
+		{"read-only hit, bound", 0, "/get?k=a", true, []string{"hgetall"}},
+		{"modifying hit, bound", 0, "/set?k=a&v=1", true, []string{"hgetall", "evalsha", "evalsha"}},
+		{"read-only hit 15 minutes later, bound", 15 * time.Minute, "/get?k=a", true, []string{"hgetall", "evalsha", "evalsha"}},
+		{"unbinding", 0, "/bind?p=", true, []string{"hgetall", "evalsha"}},
+		{"modifying hit, unbound again", 0, "/set?k=a&v=2", true, []string{"hgetall", "evalsha"}},
+		{"binding a stored session", 0, "/bind?p=bob", true, []string{"hgetall", "evalsha", "evalsha"}},
+		{"destroy, bound", 0, "/destroy", true, []string{"hgetall", "evalsha", "zrem"}},
 	}
 	var cookie string
 	for _, tc := range cases {
+		if !tc.cookie {
+			cookie = ""
+		}
 		mu.Lock()
 		now = now.Add(tc.advance)
 		mu.Unlock()
@@ -508,11 +529,16 @@ func TestContextHonoured(t *testing.T) {
 		cancel()
 		exp := time.Now().Add(time.Hour)
 		checks := map[string]error{
-			"Get":    func() error { _, err := st.Get(ctx, "id"); return err }(),
-			"Create": st.Create(ctx, "id", sess.Record{Expires: exp}),
-			"Update": st.Update(ctx, "id", sess.Patch{Expires: exp}),
-			"Touch":  st.Touch(ctx, "id", exp),
-			"Delete": st.Delete(ctx, "id"),
+			"Get":             func() error { _, err := st.Get(ctx, "id"); return err }(),
+			"Create":          st.Create(ctx, "id", sess.Record{Expires: exp}),
+			"Update":          st.Update(ctx, "id", sess.Patch{Expires: exp}),
+			"Touch":           st.Touch(ctx, "id", exp),
+			"Delete":          st.Delete(ctx, "id"),
+			"Create bound":    st.Create(ctx, "id", sess.Record{Expires: exp, Principal: "alice"}),
+			"ListPrincipal":   func() error { _, err := st.ListPrincipal(ctx, "alice"); return err }(),
+			"GetHandle":       func() error { _, err := st.GetHandle(ctx, sess.HashID("id")); return err }(),
+			"DeleteHandle":    st.DeleteHandle(ctx, sess.HashID("id"), ""),
+			"DeletePrincipal": func() error { _, err := st.DeletePrincipal(ctx, "alice", nil); return err }(),
 		}
 		for op, err := range checks {
 			if !errors.Is(err, context.Canceled) {
