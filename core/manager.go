@@ -573,9 +573,14 @@ func (m *Manager) tooLarge(size int) error {
 
 func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, error) {
 	// Meta and, if they fit, the entries share the session's inline buffer.
+	// A long principal makes Meta outgrow it; the entries go elsewhere then.
 	meta := metaFor(s.encBuf[:0], s)
 	meta = meta[:len(meta):len(meta)]
-	entries, err := m.appendEntries(s.encBuf[len(meta):len(meta)], s, s.entries)
+	var rest []byte
+	if len(meta) <= len(s.encBuf) {
+		rest = s.encBuf[len(meta):len(meta)]
+	}
+	entries, err := m.appendEntries(rest, s, s.entries)
 	if err == nil && len(meta)+len(entries) > m.cfg.MaxDataSize {
 		err = m.tooLarge(len(meta) + len(entries))
 	}
