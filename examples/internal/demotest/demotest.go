@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	sess "github.com/gosess/sess/core"
 	"github.com/gosess/sess/examples/internal/demo"
 	"github.com/redis/go-redis/v9"
 )
@@ -31,6 +32,13 @@ const TestSecret = "demotest-secret-0123456789abcdef0123456789"
 // URL, such as "http://127.0.0.1:40123". The server stops, and must stop
 // cleanly, when the test ends.
 func Start(t testing.TB, serve demo.ServeFunc, o demo.Options) string {
+	t.Helper()
+	base, _ := start(t, serve, o)
+	return base
+}
+
+// start is Start, also returning the server's session manager.
+func start(t testing.TB, serve demo.ServeFunc, o demo.Options) (string, *sess.Manager) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	getenv := func(k string) string {
@@ -72,7 +80,7 @@ func Start(t testing.TB, serve demo.ServeFunc, o demo.Options) string {
 	})
 	base := "http://" + ln.Addr().String()
 	waitUp(t, base)
-	return base
+	return base, m
 }
 
 // waitUp waits until the server answers, for frameworks whose serve
@@ -163,10 +171,40 @@ func redisPrefix(t testing.TB, addr string) string {
 // memory store and with Redis, the page in a browser (saving a screenshot
 // under screenshot), the main function's flags and shutdown, and -secure.
 // name is the example's folder; serve is the function its main runs.
+// When the Redis store keeps no principal index (sess.ErrNoPrincipalIndex),
+// the Redis run checks instead that the sessions routes answer 501 and
+// everything else works.
 func All(t *testing.T, name string, serve demo.ServeFunc, screenshot string) {
 	t.Run("HTTP", func(t *testing.T) { HTTP(t, Start(t, serve, demo.Options{})) })
-	t.Run("HTTPRedis", func(t *testing.T) { HTTP(t, Start(t, serve, demo.Options{Redis: RedisAddr(t)})) })
+	t.Run("HTTPRedis", func(t *testing.T) {
+		base, m := start(t, serve, demo.Options{Redis: RedisAddr(t)})
+		if indexesPrincipals(t, m) {
+			HTTP(t, base)
+			return
+		}
+		// A Redis store without a principal index still serves the demo;
+		// only the list of a user's sessions is unavailable.
+		httpBasics(t, base)
+		t.Run("SessionsWithoutIndex", func(t *testing.T) { sessionsWithoutIndex(t, base) })
+	})
 	t.Run("Browser", func(t *testing.T) { Browser(t, serve, screenshot) })
 	t.Run("Run", func(t *testing.T) { Run(t, name, serve) })
 	t.Run("SecureFlag", func(t *testing.T) { Secure(t, serve) })
+}
+
+// indexesPrincipals reports whether m's store keeps a principal index (see
+// sess.PrincipalIndex), which GET /sessions and the revoke routes need.
+func indexesPrincipals(t testing.TB, m *sess.Manager) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := m.Sessions(ctx, "demotest-probe")
+	if errors.Is(err, sess.ErrNoPrincipalIndex) {
+		t.Logf("the session store keeps no principal index: %v", err)
+		return false
+	}
+	if err != nil {
+		t.Fatalf("probing the store's principal index: %v", err)
+	}
+	return true
 }
