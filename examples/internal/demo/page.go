@@ -125,7 +125,9 @@ output { font-weight: bold; }
 button, input { font: inherit; }
 fieldset { margin: 1rem 0; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 0.2rem 0.4rem; border-bottom: 1px solid #ddd; overflow-wrap: anywhere; }
+th, td { text-align: left; vertical-align: top; padding: 0.2rem 0.4rem; border-bottom: 1px solid #ddd; }
+th, td:last-child { white-space: nowrap; }
+td:first-child { overflow-wrap: break-word; width: 40%; }
 tr.current td:last-child { font-weight: bold; }
 `
 

@@ -744,6 +744,16 @@ func Sessions(t *testing.T, base string) {
 		victim.wantWhoami("jack")
 	})
 
+	t.Run("UserAgentIsCut", func(t *testing.T) {
+		// 199 bytes, then a two-byte character across the 200-byte cut; a
+		// tab (a control character) on the way is dropped.
+		ua := "tab\there" + strings.Repeat("u", 199-len("tab\there")) + "é" + strings.Repeat("v", 100)
+		d := newDevice(t, base, ua)
+		d.ua = "tabhere" + strings.Repeat("u", 199-len("tab\there"))
+		d.login("kate", false)
+		d.sessions("kate") // checks the current session's user agent
+	})
+
 	t.Run("NotLoggedIn", func(t *testing.T) {
 		anon := newClient(t, base, true)
 		// A session that is not logged in (it counts) is not a user's.
