@@ -288,14 +288,7 @@ func Browser(t *testing.T, serve demo.ServeFunc, screenshot string) {
 	// A second browser context (like an incognito window) has its own
 	// cookies: it does not share the session.
 	t.Run("SecondBrowserContext", func(t *testing.T) {
-		other, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
-		defer cancel()
-		// Open the tab without a deadline: the first run on a context binds
-		// the tab's life to the context of that run.
-		if err := chromedp.Do(other); err != nil {
-			t.Fatalf("opening a tab in a new browser context: %v", err)
-		}
-		o := tab{t: t, ctx: other, base: base}
+		o := newContextTab(t, ctx, base)
 		o.open()
 		if got, user := o.text("counter"), o.text("user"); got != "0" || user != "" {
 			t.Errorf("second context shows counter %q, user %q; want 0 and nobody", got, user)
@@ -345,27 +338,20 @@ func Browser(t *testing.T, serve demo.ServeFunc, screenshot string) {
 // context's console errors fail the test.
 func openDevice(t *testing.T, ctx context.Context, base, userAgent, user string, remember bool) tab {
 	t.Helper()
-	dctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	// Open the tab without a deadline: the first run on a context binds
-	// the tab's life to the context of that run.
-	if err := chromedp.Do(dctx); err != nil {
-		t.Fatalf("opening a tab in a new browser context: %v", err)
-	}
-	problems := watchConsole(dctx)
+	d := newContextTab(t, ctx, base)
+	problems := watchConsole(d.ctx)
 	t.Cleanup(func() {
 		for _, m := range problems() {
 			t.Errorf("browser console (%s) %s: %s (%s)", userAgent, m.Type, m.Text, m.URL)
 		}
 	})
-	d := tab{t: t, ctx: dctx, base: base}
-	sctx, scancel := context.WithTimeout(dctx, stepTimeout)
-	defer scancel()
+	sctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
+	defer cancel()
 	if _, err := chromedp.Call(sctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: userAgent}); err != nil {
 		t.Fatalf("Emulation.setUserAgentOverride: %v", err)
 	}
 	d.open()
-	if hidden := run(d, "read #sessions.hidden", chromedp.Evaluate[bool](`document.getElementById("sessions").hidden`)); !hidden {
+	if !d.sessionsHidden() {
 		t.Error("the sessions panel shows before login")
 	}
 	d.do("type the name", chromedp.SendKeys(chromedp.ID("name"), user))
@@ -424,9 +410,30 @@ func (b tab) wantLoggedOut() {
 	if user := b.text("user"); user != "" {
 		b.t.Errorf("after the revocation and a reload the page shows user %q, want nobody", user)
 	}
-	if hidden := run(b, "read #sessions.hidden", chromedp.Evaluate[bool](`document.getElementById("sessions").hidden`)); !hidden {
+	if !b.sessionsHidden() {
 		b.t.Error("after the revocation the sessions panel still shows")
 	}
+}
+
+// sessionsHidden reports whether the page hides its sessions panel.
+func (b tab) sessionsHidden() bool {
+	b.t.Helper()
+	return run(b, "read #sessions.hidden", chromedp.Evaluate[bool](`document.getElementById("sessions").hidden`))
+}
+
+// newContextTab opens a tab in a new browser context (its own cookies,
+// like an incognito window or another device) of the browser behind ctx;
+// it closes when the test ends.
+func newContextTab(t *testing.T, ctx context.Context, base string) tab {
+	t.Helper()
+	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// Open the tab without a deadline: the first run on a context binds
+	// the tab's life to the context of that run.
+	if err := chromedp.Do(tctx); err != nil {
+		t.Fatalf("opening a tab in a new browser context: %v", err)
+	}
+	return tab{t: t, ctx: tctx, base: base}
 }
 
 // twoDevices drives two browser contexts of the browser behind ctx as two
