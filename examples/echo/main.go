@@ -1,10 +1,24 @@
-// Command echo is the sess demo on echo: a session counter, login and
-// logout, with the in-memory store (or Redis with -redis).
+// Command echo is the sess demo on echo: a session counter, login (with
+// "remember me") and logout, and the user's list of sessions with "log out"
+// per session and "log out everywhere else"; sessions are kept in memory
+// (or in Redis with -redis, in PostgreSQL with -postgres).
 //
-//	go run ./examples/echo [-addr 127.0.0.1:8080] [-secure] [-redis host:port]
+//	go run ./examples/echo [-addr 127.0.0.1:8080] [-secure] [-redis host:port | -postgres DSN]
 //
 // Then open http://127.0.0.1:8080/. Set SESSION_SECRET (at least 32 bytes)
-// to keep sessions valid across restarts.
+// to keep sessions valid across restarts. The routes:
+//
+//	GET  /                              the page
+//	GET  /session_test                  count this session's requests
+//	POST /login?user=U[&remember=1]     log in (remember=1: persistent cookie)
+//	GET  /whoami                        the logged-in user, or null
+//	POST /logout                        end this session
+//	GET  /sessions                      the user's sessions; this one's deadlines
+//	POST /sessions/revoke?handle=H      end one of the user's sessions
+//	POST /sessions/revoke-others        end all the user's other sessions
+//
+// Login and the last three routes are thin bindings of the demo package's
+// Login, ListSessions, RevokeSession and RevokeOthers.
 package main
 
 import (
@@ -56,6 +70,9 @@ func newServer(m *sess.Manager) *echo.Echo {
 	e.POST("/login", login)
 	e.GET("/whoami", whoami)
 	e.POST("/logout", logout)
+	e.GET("/sessions", sessions(m))
+	e.POST("/sessions/revoke", revoke(m))
+	e.POST("/sessions/revoke-others", revokeOthers)
 	return e
 }
 
@@ -67,16 +84,29 @@ func sessionTest(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]int{"test_counter": n + 1})
 }
 
-// login stores the user under a new session ID.
+// login logs the session in under a new session ID (demo.Login), with a
+// persistent cookie if remember=1.
 func login(c echo.Context) error {
-	user := c.QueryParam("user")
-	if err := demo.ValidUser(user); err != nil {
-		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	return c.JSON(demo.Login(sessecho.From(c), c.QueryParam("user"), c.QueryParam("remember"), c.Request().UserAgent()))
+}
+
+// sessions lists the user's sessions (demo.ListSessions).
+func sessions(m *sess.Manager) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return c.JSON(demo.ListSessions(c.Request().Context(), m, sessecho.From(c)))
 	}
-	s := sessecho.From(c)
-	s.Renew() // new ID, same data: defeats session fixation
-	s.Set("user", user)
-	return c.JSON(http.StatusOK, map[string]string{"user": user})
+}
+
+// revoke ends one of the user's sessions by handle (demo.RevokeSession).
+func revoke(m *sess.Manager) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return c.JSON(demo.RevokeSession(c.Request().Context(), m, sessecho.From(c), c.QueryParam("handle")))
+	}
+}
+
+// revokeOthers ends the user's other sessions (demo.RevokeOthers).
+func revokeOthers(c echo.Context) error {
+	return c.JSON(demo.RevokeOthers(c.Request().Context(), sessecho.From(c)))
 }
 
 // whoami reports the logged-in user, or null. It only reads the session,

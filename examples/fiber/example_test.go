@@ -21,10 +21,12 @@ func Example() {
 	demo.Tour("http://" + ln.Addr().String())
 	// Output:
 	// GET /session_test 200 {"test_counter":1}
-	// POST /login?user=alice 200 {"user":"alice"}
+	// POST /login?user=alice&remember=1 200 {"user":"alice"}
 	// GET /whoami 200 {"user":"alice"}
 	// GET /session_test 200 {"test_counter":2}
+	// POST /sessions/revoke-others 200 {"revoked":0}
 	// POST /logout 200 {"ok":true}
 	// GET /whoami 200 {"user":null}
+	// GET /sessions 401 {"error":"not logged in"}
 	// POST /login?user= 400 {"error":"user name is empty"}
 }

@@ -1,16 +1,29 @@
-// Command fiber is the sess demo on fiber: a session counter, login and
-// logout, with the in-memory store (or Redis with -redis).
+// Command fiber is the sess demo on fiber: a session counter, login (with
+// "remember me") and logout, and the user's list of sessions with "log out"
+// per session and "log out everywhere else"; sessions are kept in memory
+// (or in Redis with -redis, in PostgreSQL with -postgres).
 //
-//	go run ./examples/fiber [-addr 127.0.0.1:8080] [-secure] [-redis host:port]
+//	go run ./examples/fiber [-addr 127.0.0.1:8080] [-secure] [-redis host:port | -postgres DSN]
 //
 // Then open http://127.0.0.1:8080/. Set SESSION_SECRET (at least 32 bytes)
-// to keep sessions valid across restarts.
+// to keep sessions valid across restarts. The routes:
+//
+//	GET  /                              the page
+//	GET  /session_test                  count this session's requests
+//	POST /login?user=U[&remember=1]     log in (remember=1: persistent cookie)
+//	GET  /whoami                        the logged-in user, or null
+//	POST /logout                        end this session
+//	GET  /sessions                      the user's sessions; this one's deadlines
+//	POST /sessions/revoke?handle=H      end one of the user's sessions
+//	POST /sessions/revoke-others        end all the user's other sessions
+//
+// Login and the last three routes are thin bindings of the demo package's
+// Login, ListSessions, RevokeSession and RevokeOthers.
 package main
 
 import (
 	"context"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -52,6 +65,9 @@ func newApp(m *sess.Manager) *fiber.App {
 	app.Post("/login", login)
 	app.Get("/whoami", whoami)
 	app.Post("/logout", logout)
+	app.Get("/sessions", sessions(m))
+	app.Post("/sessions/revoke", revoke(m))
+	app.Post("/sessions/revoke-others", revokeOthers)
 	return app
 }
 
@@ -63,18 +79,35 @@ func sessionTest(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"test_counter": n + 1})
 }
 
-// login stores the user under a new session ID.
+// login logs the session in under a new session ID (demo.Login, which
+// copies what the session keeps: fiber's strings point into a buffer
+// reused by the next request), with a persistent cookie if remember=1.
 func login(c *fiber.Ctx) error {
-	// fiber's strings point into a buffer reused by the next request:
-	// copy what outlives the handler, such as a value kept in the session.
-	user := strings.Clone(c.Query("user"))
-	if err := demo.ValidUser(user); err != nil {
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": err.Error()})
+	return reply(c)(demo.Login(sessfiber.From(c), c.Query("user"), c.Query("remember"), c.Get(fiber.HeaderUserAgent)))
+}
+
+// sessions lists the user's sessions (demo.ListSessions).
+func sessions(m *sess.Manager) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		return reply(c)(demo.ListSessions(c.UserContext(), m, sessfiber.From(c)))
 	}
-	s := sessfiber.From(c)
-	s.Renew() // new ID, same data: defeats session fixation
-	s.Set("user", user)
-	return c.JSON(fiber.Map{"user": user})
+}
+
+// revoke ends one of the user's sessions by handle (demo.RevokeSession).
+func revoke(m *sess.Manager) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		return reply(c)(demo.RevokeSession(c.UserContext(), m, sessfiber.From(c), c.Query("handle")))
+	}
+}
+
+// revokeOthers ends the user's other sessions (demo.RevokeOthers).
+func revokeOthers(c *fiber.Ctx) error {
+	return reply(c)(demo.RevokeOthers(c.UserContext(), sessfiber.From(c)))
+}
+
+// reply returns a function answering a status and a body as JSON.
+func reply(c *fiber.Ctx) func(status int, body any) error {
+	return func(status int, body any) error { return c.Status(status).JSON(body) }
 }
 
 // whoami reports the logged-in user, or null. It only reads the session,

@@ -1,10 +1,24 @@
-// Command gin is the sess demo on gin: a session counter, login and logout,
-// with the in-memory store (or Redis with -redis).
+// Command gin is the sess demo on gin: a session counter, login (with
+// "remember me") and logout, and the user's list of sessions with "log out"
+// per session and "log out everywhere else"; sessions are kept in memory
+// (or in Redis with -redis, in PostgreSQL with -postgres).
 //
-//	go run ./examples/gin [-addr 127.0.0.1:8080] [-secure] [-redis host:port]
+//	go run ./examples/gin [-addr 127.0.0.1:8080] [-secure] [-redis host:port | -postgres DSN]
 //
 // Then open http://127.0.0.1:8080/. Set SESSION_SECRET (at least 32 bytes)
-// to keep sessions valid across restarts.
+// to keep sessions valid across restarts. The routes:
+//
+//	GET  /                              the page
+//	GET  /session_test                  count this session's requests
+//	POST /login?user=U[&remember=1]     log in (remember=1: persistent cookie)
+//	GET  /whoami                        the logged-in user, or null
+//	POST /logout                        end this session
+//	GET  /sessions                      the user's sessions; this one's deadlines
+//	POST /sessions/revoke?handle=H      end one of the user's sessions
+//	POST /sessions/revoke-others        end all the user's other sessions
+//
+// Login and the last three routes are thin bindings of the demo package's
+// Login, ListSessions, RevokeSession and RevokeOthers.
 package main
 
 import (
@@ -37,6 +51,9 @@ func newRouter(m *sess.Manager) *gin.Engine {
 	r.POST("/login", login)
 	r.GET("/whoami", whoami)
 	r.POST("/logout", logout)
+	r.GET("/sessions", sessions(m))
+	r.POST("/sessions/revoke", revoke(m))
+	r.POST("/sessions/revoke-others", revokeOthers)
 	return r
 }
 
@@ -48,17 +65,29 @@ func sessionTest(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"test_counter": n + 1})
 }
 
-// login stores the user under a new session ID.
+// login logs the session in under a new session ID (demo.Login), with a
+// persistent cookie if remember=1.
 func login(c *gin.Context) {
-	user := c.Query("user")
-	if err := demo.ValidUser(user); err != nil {
-		c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
-		return
+	c.JSON(demo.Login(sessgin.From(c), c.Query("user"), c.Query("remember"), c.Request.UserAgent()))
+}
+
+// sessions lists the user's sessions (demo.ListSessions).
+func sessions(m *sess.Manager) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.JSON(demo.ListSessions(c.Request.Context(), m, sessgin.From(c)))
 	}
-	s := sessgin.From(c)
-	s.Renew() // new ID, same data: defeats session fixation
-	s.Set("user", user)
-	c.JSON(http.StatusOK, gin.H{"user": user})
+}
+
+// revoke ends one of the user's sessions by handle (demo.RevokeSession).
+func revoke(m *sess.Manager) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.JSON(demo.RevokeSession(c.Request.Context(), m, sessgin.From(c), c.Query("handle")))
+	}
+}
+
+// revokeOthers ends the user's other sessions (demo.RevokeOthers).
+func revokeOthers(c *gin.Context) {
+	c.JSON(demo.RevokeOthers(c.Request.Context(), sessgin.From(c)))
 }
 
 // whoami reports the logged-in user, or null. It only reads the session,

@@ -1,10 +1,24 @@
-// Command nethttp is the sess demo on net/http: a session counter, login
-// and logout, with the in-memory store (or Redis with -redis).
+// Command nethttp is the sess demo on net/http: a session counter, login (with
+// "remember me") and logout, and the user's list of sessions with "log out"
+// per session and "log out everywhere else"; sessions are kept in memory
+// (or in Redis with -redis, in PostgreSQL with -postgres).
 //
-//	go run ./examples/nethttp [-addr 127.0.0.1:8080] [-secure] [-redis host:port]
+//	go run ./examples/nethttp [-addr 127.0.0.1:8080] [-secure] [-redis host:port | -postgres DSN]
 //
 // Then open http://127.0.0.1:8080/. Set SESSION_SECRET (at least 32 bytes)
-// to keep sessions valid across restarts.
+// to keep sessions valid across restarts. The routes:
+//
+//	GET  /                              the page
+//	GET  /session_test                  count this session's requests
+//	POST /login?user=U[&remember=1]     log in (remember=1: persistent cookie)
+//	GET  /whoami                        the logged-in user, or null
+//	POST /logout                        end this session
+//	GET  /sessions                      the user's sessions; this one's deadlines
+//	POST /sessions/revoke?handle=H      end one of the user's sessions
+//	POST /sessions/revoke-others        end all the user's other sessions
+//
+// Login and the last three routes are thin bindings of the demo package's
+// Login, ListSessions, RevokeSession and RevokeOthers.
 package main
 
 import (
@@ -33,6 +47,9 @@ func newHandler(m *sess.Manager) http.Handler {
 	mux.HandleFunc("POST /login", login)
 	mux.HandleFunc("GET /whoami", whoami)
 	mux.HandleFunc("POST /logout", logout)
+	mux.HandleFunc("GET /sessions", sessions(m))
+	mux.HandleFunc("POST /sessions/revoke", revoke(m))
+	mux.HandleFunc("POST /sessions/revoke-others", revokeOthers)
 	return sesshttp.Middleware(m)(mux)
 }
 
@@ -44,17 +61,34 @@ func sessionTest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]int{"test_counter": n + 1})
 }
 
-// login stores the user under a new session ID.
+// login logs the session in under a new session ID (demo.Login), with a
+// persistent cookie if remember=1.
 func login(w http.ResponseWriter, r *http.Request) {
-	user := r.URL.Query().Get("user")
-	if err := demo.ValidUser(user); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		return
+	q := r.URL.Query()
+	status, body := demo.Login(sesshttp.From(r), q.Get("user"), q.Get("remember"), r.UserAgent())
+	writeJSON(w, status, body)
+}
+
+// sessions lists the user's sessions (demo.ListSessions).
+func sessions(m *sess.Manager) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status, body := demo.ListSessions(r.Context(), m, sesshttp.From(r))
+		writeJSON(w, status, body)
 	}
-	s := sesshttp.From(r)
-	s.Renew() // new ID, same data: defeats session fixation
-	s.Set("user", user)
-	writeJSON(w, http.StatusOK, map[string]string{"user": user})
+}
+
+// revoke ends one of the user's sessions by handle (demo.RevokeSession).
+func revoke(m *sess.Manager) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status, body := demo.RevokeSession(r.Context(), m, sesshttp.From(r), r.URL.Query().Get("handle"))
+		writeJSON(w, status, body)
+	}
+}
+
+// revokeOthers ends the user's other sessions (demo.RevokeOthers).
+func revokeOthers(w http.ResponseWriter, r *http.Request) {
+	status, body := demo.RevokeOthers(r.Context(), sesshttp.From(r))
+	writeJSON(w, status, body)
 }
 
 // whoami reports the logged-in user, or null. It only reads the session,

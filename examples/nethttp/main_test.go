@@ -6,5 +6,6 @@ import (
 	"github.com/gosess/sess/examples/internal/demotest"
 )
 
-// TestExample checks the example end to end: routes, Redis, browser, main.
+// TestExample checks the example end to end: routes (in memory, Redis and
+// PostgreSQL), browser, main.
 func TestExample(t *testing.T) { demotest.All(t, "nethttp", serve, "login.png") }

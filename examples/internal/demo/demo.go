@@ -1,8 +1,10 @@
 // Package demo holds what the example servers share apart from their web
 // framework: command-line flags, the signing secret, the choice of session
-// store, the validation of user names and the HTML page. Each example's
-// main package keeps only its framework's idioms: routing, the session
-// middleware, handlers and starting the server.
+// store, the validation of user names, the HTML page, and what login and
+// the "your sessions" routes do (Login, ListSessions, RevokeSession,
+// RevokeOthers: each returns the status and JSON body to answer). Each
+// example's main package keeps only its framework's idioms: routing, the
+// session middleware, thin handlers and starting the server.
 //
 // A main package hands its framework-specific serve function to Main:
 //

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/gosess/sess/examples/internal/demo"
@@ -198,7 +199,9 @@ func (b tab) sessionCookie() *network.Cookie {
 // Browser starts the example with serve and drives headless Chromium
 // against it: the counter survives reloads, scripts cannot read the
 // HttpOnly session cookie, login changes the cookie, logout removes it, a
-// second browser context does not share the session, and the page runs
+// second browser context does not share the session, two more contexts
+// logged in as one user are two devices listing and logging out each
+// other (twoDevices), and the page runs
 // without console errors (such as Content-Security-Policy violations). It
 // saves a screenshot of the page after login to
 // examples/artifacts/<screenshot>. Without Chromium the test is skipped,
@@ -278,19 +281,14 @@ func Browser(t *testing.T, serve demo.ServeFunc, screenshot string) {
 	if got, user := b.text("counter"), b.text("user"); got != "4" || user != "alice" {
 		t.Errorf("after login and reload the page shows counter %q, user %q; want 4, alice", got, user)
 	}
+	// The page lists the user's one session once its fetch completes.
+	b.waitText("session-count", "1")
 	saveScreenshot(t, run(b, "screenshot", chromedp.FullScreenshot(100)), screenshot)
 
 	// A second browser context (like an incognito window) has its own
 	// cookies: it does not share the session.
 	t.Run("SecondBrowserContext", func(t *testing.T) {
-		other, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
-		defer cancel()
-		// Open the tab without a deadline: the first run on a context binds
-		// the tab's life to the context of that run.
-		if err := chromedp.Do(other); err != nil {
-			t.Fatalf("opening a tab in a new browser context: %v", err)
-		}
-		o := tab{t: t, ctx: other, base: base}
+		o := newContextTab(t, ctx, base)
 		o.open()
 		if got, user := o.text("counter"), o.text("user"); got != "0" || user != "" {
 			t.Errorf("second context shows counter %q, user %q; want 0 and nobody", got, user)
@@ -329,6 +327,176 @@ func Browser(t *testing.T, serve demo.ServeFunc, screenshot string) {
 	b.waitText("status", "user name is empty")
 	if c := b.sessionCookie(); c != nil {
 		t.Errorf("a refused login set a session cookie")
+	}
+
+	t.Run("TwoDevices", func(t *testing.T) { twoDevices(t, ctx, base) })
+}
+
+// openDevice opens a tab in a new browser context of the browser behind
+// ctx (its own cookies, like another device) that sends userAgent, loads
+// the page and logs in as user, with "remember me" if remember. The
+// context's console errors fail the test.
+func openDevice(t *testing.T, ctx context.Context, base, userAgent, user string, remember bool) tab {
+	t.Helper()
+	d := newContextTab(t, ctx, base)
+	problems := watchConsole(d.ctx)
+	t.Cleanup(func() {
+		for _, m := range problems() {
+			t.Errorf("browser console (%s) %s: %s (%s)", userAgent, m.Type, m.Text, m.URL)
+		}
+	})
+	sctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(sctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: userAgent}); err != nil {
+		t.Fatalf("Emulation.setUserAgentOverride: %v", err)
+	}
+	d.open()
+	if !d.sessionsHidden() {
+		t.Error("the sessions panel shows before login")
+	}
+	d.do("type the name", chromedp.SendKeys(chromedp.ID("name"), user))
+	if remember {
+		d.do("check remember me", chromedp.Click(chromedp.ID("remember")))
+	}
+	d.click("login", "user", user)
+	return d
+}
+
+// rows returns the cells' texts of the tab's list of sessions.
+func (b tab) rows() [][]string {
+	b.t.Helper()
+	return run(b, "read the list of sessions", chromedp.Evaluate[[][]string](
+		`Array.from(document.querySelectorAll("#session-list tr"), (r) => Array.from(r.cells, (c) => c.textContent))`))
+}
+
+// wantRows checks the tab's list of sessions: one row per user agent in
+// uas, the row of here marked "this device" and every other one with a
+// "Log out" button, and the persistence ("yes"/"no") of each.
+func (b tab) wantRows(here string, uas map[string]string) {
+	b.t.Helper()
+	b.waitText("session-count", strconv.Itoa(len(uas)))
+	rows := b.rows()
+	if len(rows) != len(uas) {
+		b.t.Fatalf("the list shows %d rows, want %d: %q", len(rows), len(uas), rows)
+	}
+	for _, r := range rows {
+		if len(r) != 5 {
+			b.t.Fatalf("row %q has %d cells, want 5", r, len(r))
+		}
+		ua, last := r[0], r[4]
+		persistent, ok := uas[ua]
+		switch {
+		case !ok:
+			b.t.Errorf("row %q: unexpected user agent", r)
+		case r[3] != persistent:
+			b.t.Errorf("row %q: remembered %q, want %q", r, r[3], persistent)
+		case ua == here && last != "this device":
+			b.t.Errorf("row %q of this device lacks the marker", r)
+		case ua != here && last != "Log out":
+			b.t.Errorf("row %q of another device lacks the log out button", r)
+		}
+	}
+	buttons := run(b, "count the log out buttons", chromedp.Evaluate[int](`document.querySelectorAll("#session-list button.revoke").length`))
+	if buttons != len(uas)-1 {
+		b.t.Errorf("the list has %d log out buttons, want %d", buttons, len(uas)-1)
+	}
+}
+
+// wantLoggedOut reloads the tab and checks that the page shows nobody and
+// no sessions panel.
+func (b tab) wantLoggedOut() {
+	b.t.Helper()
+	b.reload()
+	if user := b.text("user"); user != "" {
+		b.t.Errorf("after the revocation and a reload the page shows user %q, want nobody", user)
+	}
+	if !b.sessionsHidden() {
+		b.t.Error("after the revocation the sessions panel still shows")
+	}
+}
+
+// sessionsHidden reports whether the page hides its sessions panel.
+func (b tab) sessionsHidden() bool {
+	b.t.Helper()
+	return run(b, "read #sessions.hidden", chromedp.Evaluate[bool](`document.getElementById("sessions").hidden`))
+}
+
+// newContextTab opens a tab in a new browser context (its own cookies,
+// like an incognito window or another device) of the browser behind ctx;
+// it closes when the test ends.
+func newContextTab(t *testing.T, ctx context.Context, base string) tab {
+	t.Helper()
+	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// Open the tab without a deadline: the first run on a context binds
+	// the tab's life to the context of that run.
+	if err := chromedp.Do(tctx); err != nil {
+		t.Fatalf("opening a tab in a new browser context: %v", err)
+	}
+	return tab{t: t, ctx: tctx, base: base}
+}
+
+// twoDevices drives two browser contexts of the browser behind ctx as two
+// devices of one user: each lists both sessions, "log out everywhere else"
+// on one logs the other out, and so does the other's "Log out" button.
+func twoDevices(t *testing.T, ctx context.Context, base string) {
+	// Device B's user agent is markup: the list must show it as text.
+	const uaA, uaB = "sess-demotest device A", `sess-demotest device B <b id="injected">x</b>`
+	a := openDevice(t, ctx, base, uaA, "nora", true)
+	a.wantRows(uaA, map[string]string{uaA: "yes"})
+	if got := a.text("this-persistent"); got != "yes" {
+		t.Errorf("with remember me the page says persistent %q, want yes", got)
+	}
+	if got := a.text("this-cookie"); got == "when the browser closes" || got == "" {
+		t.Errorf("with remember me the page says the cookie expires %q, want a date", got)
+	}
+	for _, id := range []string{"this-idle", "this-absolute"} {
+		if got := a.text(id); got == "" || got == "unknown" {
+			t.Errorf("#%s shows %q, want a date", id, got)
+		}
+	}
+	switch c := a.sessionCookie(); {
+	case c == nil:
+		t.Fatal("device A holds no session cookie after login")
+	case c.Session || c.Expires < float64(time.Now().Unix()):
+		t.Errorf("with remember me the browser's cookie is a browser-session cookie (session %v, expires %v); want persistent", c.Session, c.Expires)
+	}
+
+	b := openDevice(t, ctx, base, uaB, "nora", false)
+	b.wantRows(uaB, map[string]string{uaA: "yes", uaB: "no"})
+	if got, cookie := b.text("this-persistent"), b.text("this-cookie"); got != "no" || cookie != "when the browser closes" {
+		t.Errorf("without remember me the page says persistent %q, cookie expires %q", got, cookie)
+	}
+	if c := b.sessionCookie(); c == nil || !c.Session {
+		t.Errorf("without remember me the browser's cookie is %+v, want a browser-session cookie", c)
+	}
+	if n := run(b, "look for injected markup", chromedp.Evaluate[int](`document.querySelectorAll("#injected").length`)); n != 0 {
+		t.Error("the user agent was inserted as HTML")
+	}
+
+	// Device A sees B after a refresh, and logs out everywhere else.
+	a.do("click refresh", chromedp.Click(chromedp.ID("refresh")))
+	a.wantRows(uaA, map[string]string{uaA: "yes", uaB: "no"})
+	a.do("click log out everywhere else", chromedp.Click(chromedp.ID("revoke-others")))
+	a.wantRows(uaA, map[string]string{uaA: "yes"})
+	b.wantLoggedOut()
+	a.reload()
+	if user := a.text("user"); user != "nora" {
+		t.Errorf("device A shows user %q after logging out everywhere else, want nora", user)
+	}
+	a.wantRows(uaA, map[string]string{uaA: "yes"})
+
+	// B logs in again; A ends B's session with its row's "Log out" button.
+	b.do("type the name", chromedp.SendKeys(chromedp.ID("name"), "nora"))
+	b.click("login", "user", "nora")
+	b.wantRows(uaB, map[string]string{uaA: "yes", uaB: "no"})
+	a.do("click refresh", chromedp.Click(chromedp.ID("refresh")))
+	a.wantRows(uaA, map[string]string{uaA: "yes", uaB: "no"})
+	a.do("click log out on device B's row", chromedp.Click(chromedp.CSS("#session-list button.revoke")))
+	a.wantRows(uaA, map[string]string{uaA: "yes"})
+	b.wantLoggedOut()
+	if got := a.text("status"); got != "" {
+		t.Errorf("device A's status line shows %q", got)
 	}
 }
 

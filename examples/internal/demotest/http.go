@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,8 +169,17 @@ func cookieHeader(v string) http.Header {
 	return http.Header{"Cookie": {CookieName + "=" + v}}
 }
 
-// HTTP runs the examples' HTTP scenarios against the server at base.
+// HTTP runs the examples' HTTP scenarios against the server at base,
+// whose session store must keep a principal index (as the memory store
+// does): the counter, login and logout, hostile input, and the user's list
+// of sessions (Sessions).
 func HTTP(t *testing.T, base string) {
+	httpBasics(t, base)
+	t.Run("Sessions", func(t *testing.T) { Sessions(t, base) })
+}
+
+// httpBasics runs the scenarios that need no principal index.
+func httpBasics(t *testing.T, base string) {
 	t.Run("CounterIncrements", func(t *testing.T) {
 		c := newClient(t, base, true)
 		var first string
@@ -207,6 +217,9 @@ func HTTP(t *testing.T, base string) {
 		wantNoSessionCookie(t, r)
 		r = c.do("POST", "/logout", nil)
 		wantJSON(t, r, `{"ok": true}`)
+		wantNoSessionCookie(t, r)
+		r = c.do("GET", "/sessions", nil)
+		wantStatus(t, r, http.StatusUnauthorized)
 		wantNoSessionCookie(t, r)
 		if got := c.jarCookie(); got != "" {
 			t.Errorf("jar holds a session cookie after read-only requests")
@@ -318,7 +331,7 @@ func HTTP(t *testing.T, base string) {
 		if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 			t.Errorf("GET /: Content-Security-Policy %q", csp)
 		}
-		for _, id := range []string{"counter", "inc", "user", "name", "login", "logout"} {
+		for _, id := range []string{"counter", "inc", "user", "name", "login", "logout", "remember", "sessions", "session-count", "session-list", "revoke-others", "this-persistent", "this-idle", "this-absolute", "this-cookie"} {
 			if !bytes.Contains(r.body, []byte(`id="`+id+`"`)) {
 				t.Errorf("GET /: page lacks the element #%s", id)
 			}
@@ -392,6 +405,8 @@ func HTTP(t *testing.T, base string) {
 			{"GET", "/login"}, {"GET", "/logout"}, {"DELETE", "/session_test"},
 			{"PUT", "/whoami"}, {"GET", "/nope"}, {"GET", "/session_test/../login"},
 			{"POST", "/login?user=%"}, {"POST", "/login?user=a&user=b"},
+			{"POST", "/sessions"}, {"GET", "/sessions/revoke"}, {"GET", "/sessions/revoke-others"},
+			{"DELETE", "/sessions"},
 		} {
 			r := anon.do(rq[0], rq[1], cookieHeader(valid))
 			if r.StatusCode == http.StatusOK && rq[0] != "POST" {
@@ -439,4 +454,359 @@ func flipFirst(v string) string {
 		return "y" + v[1:]
 	}
 	return "x" + v[1:]
+}
+
+// sessionsBody is the JSON answer of GET /sessions, as the tests read it.
+type sessionsBody struct {
+	User string `json:"user"`
+	This struct {
+		Handle     string     `json:"handle"`
+		Persistent bool       `json:"persistent"`
+		Idle       time.Time  `json:"idle"`
+		Absolute   time.Time  `json:"absolute"`
+		Cookie     *time.Time `json:"cookie"`
+	} `json:"this"`
+	Sessions []sessionItem `json:"sessions"`
+}
+
+type sessionItem struct {
+	Handle     string     `json:"handle"`
+	Current    bool       `json:"current"`
+	UserAgent  string     `json:"user_agent"`
+	SignedIn   time.Time  `json:"signed_in"`
+	LastSeen   *time.Time `json:"last_seen"`
+	Idle       time.Time  `json:"idle"`
+	Absolute   time.Time  `json:"absolute"`
+	Persistent bool       `json:"persistent"`
+}
+
+// device is a client with its own cookie jar and User-Agent: one of a
+// user's browsers.
+type device struct {
+	*client
+	ua string
+}
+
+func newDevice(t *testing.T, base, ua string) device {
+	return device{newClient(t, base, true), ua}
+}
+
+// login logs the device in as user, with "remember me" if remember, and
+// returns the response.
+func (d device) login(user string, remember bool) response {
+	d.t.Helper()
+	path := "/login?user=" + url.QueryEscape(user)
+	if remember {
+		path += "&remember=1"
+	}
+	r := d.do("POST", path, http.Header{"User-Agent": {d.ua}})
+	b, _ := json.Marshal(map[string]string{"user": user})
+	wantJSON(d.t, r, string(b))
+	return r
+}
+
+// sessions reads GET /sessions, which must answer 200, and checks what
+// holds for every answer: the user, exactly one current session, whose
+// handle is the request's own, and consistent deadlines.
+func (d device) sessions(user string) sessionsBody {
+	d.t.Helper()
+	r := d.do("GET", "/sessions", nil)
+	wantStatus(d.t, r, http.StatusOK)
+	var body sessionsBody
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		d.t.Fatalf("GET /sessions: body %q: %v", r.body, err)
+	}
+	if body.User != user {
+		d.t.Errorf("GET /sessions: user %q, want %q", body.User, user)
+	}
+	if len(body.This.Handle) != 64 {
+		d.t.Errorf("GET /sessions: this session's handle %q, want 64 hexadecimal digits", body.This.Handle)
+	}
+	if body.This.Idle.IsZero() || body.This.Absolute.Before(body.This.Idle) || !body.This.Idle.After(time.Now().Add(-time.Minute)) {
+		d.t.Errorf("GET /sessions: this session's deadlines idle %v, absolute %v", body.This.Idle, body.This.Absolute)
+	}
+	if body.This.Persistent != (body.This.Cookie != nil) {
+		d.t.Errorf("GET /sessions: this session is persistent %v with cookie expiry %v", body.This.Persistent, body.This.Cookie)
+	}
+	current := 0
+	for _, s := range body.Sessions {
+		if s.Current {
+			current++
+			if s.Handle != body.This.Handle {
+				d.t.Errorf("GET /sessions: the current session has handle %q, this session %q", s.Handle, body.This.Handle)
+			}
+			if s.UserAgent != d.ua {
+				d.t.Errorf("GET /sessions: the current session's user agent is %q, want %q", s.UserAgent, d.ua)
+			}
+			if s.Persistent != body.This.Persistent {
+				d.t.Errorf("GET /sessions: the current session's persistence %v differs from this session's %v", s.Persistent, body.This.Persistent)
+			}
+		}
+		if len(s.Handle) != 64 || s.SignedIn.IsZero() || s.Idle.IsZero() || s.Absolute.Before(s.Idle) || s.SignedIn.After(s.Idle) {
+			d.t.Errorf("GET /sessions: session %+v is inconsistent", s)
+		}
+		if s.LastSeen == nil || s.LastSeen.Before(s.SignedIn) {
+			d.t.Errorf("GET /sessions: session %s last seen %v, signed in %v", s.Handle, s.LastSeen, s.SignedIn)
+		}
+	}
+	if current != 1 {
+		d.t.Errorf("GET /sessions: %d sessions marked current, want 1: %s", current, r.body)
+	}
+	return body
+}
+
+// handles returns the handles of the listed sessions.
+func (b sessionsBody) handles() []string {
+	var hs []string
+	for _, s := range b.Sessions {
+		hs = append(hs, s.Handle)
+	}
+	return hs
+}
+
+// wantWhoami checks who GET /whoami reports for the device: user, or
+// nobody for "".
+func (d device) wantWhoami(user string) {
+	d.t.Helper()
+	want := `{"user": null}`
+	if user != "" {
+		b, _ := json.Marshal(map[string]string{"user": user})
+		want = string(b)
+	}
+	wantJSON(d.t, d.do("GET", "/whoami", nil), want)
+}
+
+// Sessions runs the scenarios of the user's list of sessions against the
+// server at base: two or three cookie jars are the user's devices. The
+// server's store must keep a principal index.
+func Sessions(t *testing.T, base string) {
+	t.Run("TwoDevicesListEachOther", func(t *testing.T) {
+		a, b := newDevice(t, base, "device-A/1.0"), newDevice(t, base, "device-B/2.0 (\"quoted\" <tag>)")
+		a.login("dora", false)
+		b.login("dora", true)
+		la, lb := a.sessions("dora"), b.sessions("dora")
+		if len(la.Sessions) != 2 || len(lb.Sessions) != 2 {
+			t.Fatalf("device A lists %d sessions, device B %d; want 2 each", len(la.Sessions), len(lb.Sessions))
+		}
+		if la.This.Handle == lb.This.Handle {
+			t.Fatal("both devices have the same session handle")
+		}
+		if !slices.Contains(la.handles(), lb.This.Handle) || !slices.Contains(lb.handles(), la.This.Handle) {
+			t.Errorf("the devices' lists %v and %v do not hold each other's handles", la.handles(), lb.handles())
+		}
+		for _, s := range la.Sessions {
+			if s.Handle == lb.This.Handle && (s.Current || s.UserAgent != b.ua || !s.Persistent) {
+				t.Errorf("device A lists device B's session as %+v; want not current, user agent %q, persistent", s, b.ua)
+			}
+		}
+		if la.This.Persistent || !lb.This.Persistent {
+			t.Errorf("device A persistent %v, device B %v; want false, true (remember me)", la.This.Persistent, lb.This.Persistent)
+		}
+		// Another user does not see dora's sessions.
+		e := newDevice(t, base, "device-E")
+		e.login("edgar", false)
+		if le := e.sessions("edgar"); len(le.Sessions) != 1 {
+			t.Errorf("edgar lists %d sessions, want his 1", len(le.Sessions))
+		}
+	})
+
+	t.Run("RevokeOtherDeviceByHandle", func(t *testing.T) {
+		a, b := newDevice(t, base, "device-A"), newDevice(t, base, "device-B")
+		a.login("fay", false)
+		b.login("fay", false)
+		hb := b.sessions("fay").This.Handle
+		wantJSON(t, a.do("POST", "/sessions/revoke?handle="+hb, nil), `{"revoked": 1}`)
+		// Device B is logged out at once, on its very next request.
+		b.wantWhoami("")
+		if r := b.do("GET", "/sessions", nil); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET /sessions on the revoked device: status %d, want 401", r.StatusCode)
+		}
+		la := a.sessions("fay")
+		if len(la.Sessions) != 1 || la.Sessions[0].Handle != la.This.Handle {
+			t.Errorf("after revoking device B, device A lists %v, want only itself", la.handles())
+		}
+		a.wantWhoami("fay")
+		// The handle is spent.
+		r := a.do("POST", "/sessions/revoke?handle="+hb, nil)
+		wantStatus(t, r, http.StatusNotFound)
+		// "Log out" on the device's own row logs it out, as /logout does.
+		r = a.do("POST", "/sessions/revoke?handle="+la.This.Handle, nil)
+		wantJSON(t, r, `{"revoked": 1}`)
+		if ck := sessionCookie(t, r); ck == nil || ck.MaxAge >= 0 && (ck.Expires.IsZero() || ck.Expires.After(time.Now())) {
+			t.Errorf("revoking the own session sent Set-Cookie %v, want an expired cookie", ck)
+		}
+		a.wantWhoami("")
+	})
+
+	t.Run("RevokeOthers", func(t *testing.T) {
+		a, b, c := newDevice(t, base, "device-A"), newDevice(t, base, "device-B"), newDevice(t, base, "device-C")
+		a.login("gus", true)
+		b.login("gus", false)
+		c.login("gus", true)
+		other := newDevice(t, base, "device-H")
+		other.login("hana", false)
+		if n := len(a.sessions("gus").Sessions); n != 3 {
+			t.Fatalf("device A lists %d sessions, want 3", n)
+		}
+		wantJSON(t, a.do("POST", "/sessions/revoke-others", nil), `{"revoked": 2}`)
+		b.wantWhoami("")
+		c.wantWhoami("")
+		a.wantWhoami("gus")
+		la := a.sessions("gus")
+		if len(la.Sessions) != 1 || !la.Sessions[0].Current {
+			t.Errorf("after log out everywhere else, device A lists %v, want only itself", la.handles())
+		}
+		wantJSON(t, a.do("POST", "/sessions/revoke-others", nil), `{"revoked": 0}`)
+		// Another user's session is untouched.
+		other.wantWhoami("hana")
+	})
+
+	t.Run("RememberMe", func(t *testing.T) {
+		d := newDevice(t, base, "device-R")
+		r := d.login("ivy", true)
+		ck := sessionCookie(t, r)
+		if ck == nil {
+			t.Fatal("POST /login?remember=1 set no session cookie")
+		}
+		if ck.MaxAge <= 0 || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
+			t.Errorf("POST /login?remember=1 sent %q; want a persistent (Max-Age) HttpOnly, SameSite=Lax cookie", ck.String())
+		}
+		if !strings.Contains(strings.ToLower(r.Header.Get("Set-Cookie")), "max-age=") {
+			t.Errorf("Set-Cookie %q has no Max-Age", r.Header.Get("Set-Cookie"))
+		}
+		l := d.sessions("ivy")
+		if !l.This.Persistent || l.This.Cookie == nil || !l.Sessions[0].Persistent {
+			t.Errorf("after remember me, GET /sessions says persistent %v, cookie %v, listed %v", l.This.Persistent, l.This.Cookie, l.Sessions[0].Persistent)
+		}
+		if l.This.Cookie != nil && l.This.Cookie.After(l.This.Absolute) {
+			t.Errorf("the cookie expires at %v, after the absolute deadline %v", l.This.Cookie, l.This.Absolute)
+		}
+		// The choice holds for later requests: a re-sent cookie stays persistent.
+		for range 2 {
+			if ck := sessionCookie(t, d.do("GET", "/session_test", nil)); ck != nil && ck.MaxAge <= 0 {
+				t.Errorf("a later request turned the cookie into %q", ck.String())
+			}
+		}
+		// Logging in again without remember me gives a browser-session
+		// cookie: no Max-Age, no Expires.
+		r = d.login("ivy", false)
+		ck = sessionCookie(t, r)
+		if ck == nil {
+			t.Fatal("POST /login without remember set no session cookie")
+		}
+		checkAttributes(t, ck)
+		if h := strings.ToLower(r.Header.Get("Set-Cookie")); strings.Contains(h, "max-age") || strings.Contains(h, "expires") {
+			t.Errorf("Set-Cookie %q is persistent", r.Header.Get("Set-Cookie"))
+		}
+		if l := d.sessions("ivy"); l.This.Persistent || l.This.Cookie != nil {
+			t.Errorf("after a login without remember me, GET /sessions says persistent %v, cookie %v", l.This.Persistent, l.This.Cookie)
+		}
+		// remember takes "1" or "0" only.
+		for _, q := range []string{"yes", "2", "%00"} {
+			r := newClient(t, base, true).do("POST", "/login?user=ivy&remember="+q, nil)
+			wantStatus(t, r, http.StatusBadRequest)
+			wantNoSessionCookie(t, r)
+		}
+		r = newClient(t, base, true).do("POST", "/login?user=ivy&remember=0", nil)
+		wantJSON(t, r, `{"user": "ivy"}`)
+		if ck := sessionCookie(t, r); ck == nil {
+			t.Error("POST /login?remember=0 set no session cookie")
+		} else {
+			checkAttributes(t, ck)
+		}
+	})
+
+	t.Run("OnlyOwnSessions", func(t *testing.T) {
+		victim, attacker := newDevice(t, base, "device-V"), newDevice(t, base, "device-M")
+		victim.login("jack", false)
+		attacker.login("mallory", false)
+		hv := victim.sessions("jack").This.Handle
+		r := attacker.do("POST", "/sessions/revoke?handle="+hv, nil)
+		wantStatus(t, r, http.StatusNotFound)
+		wantNoSessionCookie(t, r)
+		victim.wantWhoami("jack")
+		if n := len(victim.sessions("jack").Sessions); n != 1 {
+			t.Errorf("the victim lists %d sessions after the attempt, want 1", n)
+		}
+		attacker.wantWhoami("mallory")
+		// A well-formed handle of no session.
+		wantStatus(t, attacker.do("POST", "/sessions/revoke?handle="+strings.Repeat("0", 64), nil), http.StatusNotFound)
+		// Malformed handles.
+		for _, h := range []string{"", "abc", strings.ToUpper(hv), hv + "0", hv[:63], hv[:63] + "g", "%00" + hv[2:], url.QueryEscape(hv[:62] + " x")} {
+			r := attacker.do("POST", "/sessions/revoke?handle="+h, nil)
+			wantStatus(t, r, http.StatusBadRequest)
+			var body struct{ Error string }
+			if err := json.Unmarshal(r.body, &body); err != nil || body.Error == "" {
+				t.Errorf("POST /sessions/revoke?handle=%s: body %q, want a JSON error", h, r.body)
+			}
+		}
+		wantStatus(t, attacker.do("POST", "/sessions/revoke", nil), http.StatusBadRequest)
+		victim.wantWhoami("jack")
+	})
+
+	t.Run("UserAgentIsCut", func(t *testing.T) {
+		// 199 bytes, then a two-byte character across the 200-byte cut; a
+		// tab (a control character) on the way is dropped.
+		ua := "tab\there" + strings.Repeat("u", 199-len("tab\there")) + "é" + strings.Repeat("v", 100)
+		d := newDevice(t, base, ua)
+		d.ua = "tabhere" + strings.Repeat("u", 199-len("tab\there"))
+		d.login("kate", false)
+		d.sessions("kate") // checks the current session's user agent
+	})
+
+	t.Run("NotLoggedIn", func(t *testing.T) {
+		anon := newClient(t, base, true)
+		// A session that is not logged in (it counts) is not a user's.
+		wantJSON(t, anon.do("GET", "/session_test", nil), `{"test_counter": 1}`)
+		for _, rq := range [][2]string{
+			{"GET", "/sessions"},
+			{"POST", "/sessions/revoke?handle=" + strings.Repeat("a", 64)},
+			{"POST", "/sessions/revoke-others"},
+		} {
+			r := anon.do(rq[0], rq[1], nil)
+			wantStatus(t, r, http.StatusUnauthorized)
+			wantJSONBody(t, r, `{"error": "not logged in"}`)
+			wantNoSessionCookie(t, r)
+		}
+		// Without any session, the routes create none.
+		fresh := newClient(t, base, true)
+		for _, path := range []string{"/sessions"} {
+			r := fresh.do("GET", path, nil)
+			wantStatus(t, r, http.StatusUnauthorized)
+			wantNoSessionCookie(t, r)
+		}
+		r := fresh.do("POST", "/sessions/revoke-others", nil)
+		wantStatus(t, r, http.StatusUnauthorized)
+		wantNoSessionCookie(t, r)
+	})
+}
+
+// sessionsWithoutIndex checks the demo on a store without a principal
+// index: login still works, and the sessions routes answer 501 with a JSON
+// error instead of failing.
+func sessionsWithoutIndex(t *testing.T, base string) {
+	d := newDevice(t, base, "device-N")
+	d.login("kim", true)
+	d.wantWhoami("kim")
+	for _, rq := range [][2]string{
+		{"GET", "/sessions"},
+		{"POST", "/sessions/revoke?handle=" + strings.Repeat("a", 64)},
+		{"POST", "/sessions/revoke-others"},
+	} {
+		req, err := http.NewRequest(rq[0], base+rq[1], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := d.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e struct{ Error string }
+		if resp.StatusCode != http.StatusNotImplemented || json.Unmarshal(body, &e) != nil || !strings.Contains(e.Error, "principal index") {
+			t.Errorf("%s %s without a principal index: %d %q, want 501 and a JSON error", rq[0], rq[1], resp.StatusCode, body)
+		}
+	}
+	d.wantWhoami("kim")
 }
