@@ -124,7 +124,7 @@ func indexBindByUpdate(t *testing.T, st sess.Store) {
 	id := indexCreate(t, st, "", exp)
 	wantHandles(t, x, "alice")
 	alice, bob, none := "alice", "bob", ""
-	storeMustUpdate(t, st, id, sess.Patch{Principal: &alice, Set: set("k", "1"), Expires: exp})
+	storeMustUpdate(t, st, id, sess.Patch{Principal: &alice, Set: set("k", "1"), Expires: exp, Deadline: exp.Add(time.Hour)})
 	wantHandles(t, x, "alice", id)
 	storeMustUpdate(t, st, id, sess.Patch{Set: set("k2", "2"), Expires: exp})
 	if err := st.Touch(storeCtx(t), id, exp.Add(time.Minute)); err != nil {
@@ -176,8 +176,19 @@ func indexExpired(t *testing.T, st sess.Store) {
 	long := indexCreate(t, st, "alice", time.Now().Add(time.Hour))
 	var short []string
 	exp := time.Now().Add(300 * time.Millisecond)
-	for range 5 {
-		short = append(short, indexCreate(t, st, "alice", exp))
+	for i := range 5 {
+		id := storeNewID(t)
+		// Some with a Deadline far beyond their expiry, as the Manager
+		// sends: the index may keep their entries that long, but must not
+		// list them once they expired.
+		rec := sess.Record{Meta: []byte("m"), Expires: exp, Principal: "alice"}
+		if i%2 == 0 {
+			rec.Deadline = time.Now().Add(time.Hour)
+		}
+		if err := st.Create(storeCtx(t), id, rec); err != nil {
+			t.Fatalf("Create of a bound record: %v", err)
+		}
+		short = append(short, id)
 	}
 	wantHandles(t, x, "alice", append([]string{long}, short...)...)
 	time.Sleep(time.Until(exp) + 1200*time.Millisecond)

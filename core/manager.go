@@ -506,7 +506,7 @@ func (m *Manager) patch(s *Session, exp time.Time) (Patch, error) {
 		p.Meta = metaFor(nil, s)
 	}
 	if s.bindDirty && m.index != nil {
-		p.Principal = &s.principalStr
+		p.Principal, p.Deadline = &s.principalStr, time.UnixMilli(s.absolute)
 	}
 	var vals []byte
 	if !s.encHeld {
@@ -642,7 +642,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 		if s.principalStr == "" {
 			s.principalStr = string(s.principal)
 		}
-		rec.Principal = s.principalStr
+		rec.Principal, rec.Deadline = s.principalStr, time.UnixMilli(s.absolute)
 	}
 	for attempt := 0; ; attempt++ {
 		sctx, cancel := m.storeCtx(ctx)

@@ -30,6 +30,11 @@ type Record struct {
 	// copy in Meta); PrincipalIndex's methods fill it. The Manager sets it
 	// only for stores that implement PrincipalIndex.
 	Principal string
+	// Deadline, if not zero, is the latest Expires the record can ever
+	// get (the session's absolute deadline): a store may keep an index
+	// entry for a bound record until then instead of moving it on every
+	// write. The Manager sets it with every Principal.
+	Deadline time.Time
 }
 
 // Entry is one key of a session and its encoded value, opaque to stores.
@@ -82,6 +87,9 @@ type Patch struct {
 	// PrincipalIndex) or, if that is empty, unbinds it. The Manager sets it
 	// only for stores that implement PrincipalIndex.
 	Principal *string
+	// Deadline is as Record.Deadline, for the patched record; the Manager
+	// sets it with every Principal.
+	Deadline time.Time
 }
 
 // Store keeps session records on the server. Implementations must be safe

@@ -280,8 +280,10 @@ const (
 // HDEL in chunks, as Lua's unpack has a bounded stack.
 
 // createScript stores a new record if no live record holds the key.
-// ARGV: now, expiry, meta, entries size, principal ("": unbound), then
-// field/value pairs.
+// ARGV: now, expiry, meta, entries size, principal ("": unbound), the
+// score of the record's index entry (field i: the record's index entry
+// needs no raise while its expiry stays at or below it), then field/value
+// pairs.
 var createScript = redis.NewScript(`
 local k = KEYS[1]
 local now = tonumber(ARGV[1])
@@ -290,8 +292,8 @@ if x and x > now then return 1 end
 redis.call('DEL', k)
 if tonumber(ARGV[2]) <= now then return 0 end
 redis.call('HSET', k, 'v', '1', 'm', ARGV[3], 's', ARGV[4], 'x', ARGV[2])
-if ARGV[5] ~= '' then redis.call('HSET', k, 'p', ARGV[5]) end
-for i = 6, #ARGV, 1000 do
+if ARGV[5] ~= '' then redis.call('HSET', k, 'p', ARGV[5], 'i', ARGV[6]) end
+for i = 7, #ARGV, 1000 do
 	redis.call('HSET', k, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
 redis.call('PEXPIREAT', k, ARGV[2])
@@ -301,21 +303,28 @@ return 0
 // updateScript applies a patch (see sess.Patch for the steps).
 // ARGV: now, if-version ("0": any), expiry, clear ("1"/"0"), has-meta
 // ("1"/"0"), meta, max size (0: none), number of deletes n, set principal
-// ("1"/"0"), the principal ("": unbind), the n fields to delete, then
-// field/value pairs to set. On success it returns 0 for a record that was
-// not bound before the patch, else {0, the principal it was bound to}.
+// ("1"/"0"), the principal ("": unbind), the index score of a binding, the
+// n fields to delete, then field/value pairs to set. On success it returns
+// {0, the principal} when the caller must update the index of the
+// principal the record was bound to (the patch deleted the record, or
+// moved its expiry past its index entry's score, which it then records as
+// raised), else 0.
 var updateScript = redis.NewScript(`
 local k = KEYS[1]
 local now = tonumber(ARGV[1])
-local cur = redis.call('HMGET', k, 'v', 'x', 's', 'p')
+local cur = redis.call('HMGET', k, 'v', 'x', 's', 'p', 'i')
 local x = tonumber(cur[2])
 if not cur[1] or not x or x <= now then return 2 end
 if ARGV[2] ~= '0' and cur[1] ~= ARGV[2] then return 1 end
-local ok = 0
-if cur[4] then ok = {0, cur[4]} end
 if tonumber(ARGV[3]) <= now then
 	redis.call('DEL', k)
-	return ok
+	if cur[4] then return {0, cur[4]} end
+	return 0
+end
+local ok = 0
+if cur[4] and ARGV[9] ~= '1' and tonumber(ARGV[3]) > (tonumber(cur[5]) or 0) then
+	ok = {0, cur[4]}
+	redis.call('HSET', k, 'i', ARGV[3])
 end
 local clear = ARGV[4] == '1'
 local size = 0
@@ -343,8 +352,8 @@ local function cursize(f)
 	return esize(f, l)
 end
 local nd = tonumber(ARGV[8])
-local sets = 11 + nd
-for i = 11, sets - 1 do
+local sets = 12 + nd
+for i = 12, sets - 1 do
 	size = size - cursize(ARGV[i])
 	pending[ARGV[i]] = 0
 end
@@ -363,9 +372,10 @@ if clear then
 	if ARGV[5] ~= '1' then m = redis.call('HGET', k, 'm') or '' end
 	redis.call('DEL', k)
 	redis.call('HSET', k, 'v', cur[1], 'm', m)
-	if cur[4] then redis.call('HSET', k, 'p', cur[4]) end
+	if cur[4] then redis.call('HSET', k, 'p', cur[4], 'i', ARGV[3]) end
+	if cur[4] and cur[5] and tonumber(cur[5]) > tonumber(ARGV[3]) then redis.call('HSET', k, 'i', cur[5]) end
 else
-	for i = 11, sets - 1, 1000 do
+	for i = 12, sets - 1, 1000 do
 		redis.call('HDEL', k, unpack(ARGV, i, math.min(i + 999, sets - 1)))
 	end
 	if ARGV[5] == '1' then redis.call('HSET', k, 'm', ARGV[6]) end
@@ -374,7 +384,7 @@ for i = sets, #ARGV, 1000 do
 	redis.call('HSET', k, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
 if ARGV[9] == '1' then
-	if ARGV[10] == '' then redis.call('HDEL', k, 'p') else redis.call('HSET', k, 'p', ARGV[10]) end
+	if ARGV[10] == '' then redis.call('HDEL', k, 'p', 'i') else redis.call('HSET', k, 'p', ARGV[10], 'i', ARGV[11]) end
 end
 redis.call('HSET', k, 's', string.format('%d', size), 'x', ARGV[3])
 redis.call('HINCRBY', k, 'v', 1)
@@ -383,18 +393,23 @@ return ok
 `)
 
 // touchScript moves the expiry of a live record. ARGV: now, new expiry.
-// On success it returns 0 for an unbound record, else {0, its principal}.
+// On success it returns {0, the principal} when the caller must update the
+// index of the principal the record is bound to (as updateScript), else 0.
 var touchScript = redis.NewScript(`
 local k = KEYS[1]
 local now = tonumber(ARGV[1])
-local cur = redis.call('HMGET', k, 'x', 'p')
+local cur = redis.call('HMGET', k, 'x', 'p', 'i')
 local x = tonumber(cur[1])
 if not x or x <= now then return 2 end
-local ok = 0
-if cur[2] then ok = {0, cur[2]} end
 if tonumber(ARGV[2]) <= now then
 	redis.call('DEL', k)
-	return ok
+	if cur[2] then return {0, cur[2]} end
+	return 0
+end
+local ok = 0
+if cur[2] and tonumber(ARGV[2]) > (tonumber(cur[3]) or 0) then
+	ok = {0, cur[2]}
+	redis.call('HSET', k, 'i', ARGV[2])
 end
 redis.call('HSET', k, 'x', ARGV[2])
 redis.call('PEXPIREAT', k, ARGV[2])
@@ -483,6 +498,16 @@ func (s *Store) value(b []byte) any {
 // deadline returns now and the expiry in Unix milliseconds, the expiry
 // clamped to now when it is not in the future (the scripts then delete
 // instead of storing).
+// indexScore is the score of a bound record's index entry: its expiry, or
+// its Deadline (the latest expiry it can get) if later, so that later
+// writes need not raise it.
+func indexScore(exp int64, dl time.Time) int64 {
+	if dl.IsZero() {
+		return exp
+	}
+	return max(exp, dl.UnixMilli())
+}
+
 func deadline(expires time.Time) (now, exp int64) {
 	now = time.Now().UnixMilli()
 	exp = expires.UnixMilli()
@@ -498,7 +523,8 @@ func deadline(expires time.Time) (now, exp int64) {
 // create script; on a Cluster, one per node, in parallel).
 func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
 	now, exp := deadline(rec.Expires)
-	args := []any{now, exp, s.value(rec.Meta), 0, rec.Principal}
+	score := indexScore(exp, rec.Deadline)
+	args := []any{now, exp, s.value(rec.Meta), 0, rec.Principal, score}
 	size := 0
 	for rest := rec.Entries; len(rest) > 0; {
 		k, v, r, err := sess.NextEntry(rest)
@@ -515,7 +541,7 @@ func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
 	}
 	handle := sess.HashID(id)
 	runs := []scriptRun{
-		{indexAddScript, s.indexKey(rec.Principal), []any{exp, handle}},
+		{indexAddScript, s.indexKey(rec.Principal), []any{score, handle}},
 		{createScript, s.prefix + handle, args},
 	}
 	res, err := call(s, ctx, func(ctx context.Context) (int, error) {
@@ -540,10 +566,13 @@ func (s *Store) Create(ctx context.Context, id string, rec sess.Record) error {
 }
 
 // Update implements sess.Store with one script run (EVALSHA) that applies
-// the whole patch on the server. A record bound to a principal costs one
-// more round trip: after the script, raising the record's score in its
-// principal's index to the new expiry (an index script), or removing it
-// from the index (ZREM) if the patch deleted the record. A patch that
+// the whole patch on the server. A record bound to a principal has an
+// index entry scored by the later of its expiry and the Deadline given
+// when it was bound (the Manager passes the session's absolute deadline,
+// which no expiry passes); only a patch that moves the expiry past that
+// score, or deletes the record, costs one more round trip: after the
+// script, raising the score (an index script) or removing the entry
+// (ZREM). A patch that
 // binds the record (a non-empty Patch.Principal) runs the index script
 // for the new principal before the patch instead, so that the record is
 // never bound without being indexed. A record unbound or moved to another
@@ -565,7 +594,8 @@ func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 	if binds {
 		bind, principal = "1", *p.Principal
 	}
-	args = append(args, now, strconv.FormatUint(p.IfVersion, 10), exp, clear, hasMeta, meta, max(p.MaxSize, 0), len(p.Delete), bind, principal)
+	score := indexScore(exp, p.Deadline)
+	args = append(args, now, strconv.FormatUint(p.IfVersion, 10), exp, clear, hasMeta, meta, max(p.MaxSize, 0), len(p.Delete), bind, principal, score)
 	for _, k := range p.Delete {
 		args = append(args, entryPrefix+k)
 	}
@@ -581,12 +611,12 @@ func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 			// Index first, in a round trip of its own: if that fails,
 			// nothing else is done, so a failure never leaves the record
 			// bound but missing from the index.
-			if err := indexAddScript.Run(ctx, s.client, []string{s.indexKey(principal)}, exp, handle).Err(); err != nil {
+			if err := indexAddScript.Run(ctx, s.client, []string{s.indexKey(principal)}, score, handle).Err(); err != nil {
 				return 0, fmt.Errorf("indexing the record: %w", err)
 			}
 		}
 		res, was, err := scriptResult(updateScript.Run(ctx, s.client, []string{key}, args...))
-		if err != nil || res != resOK || preindexed || was == "" || binds && !deletes {
+		if err != nil || res != resOK || preindexed || was == "" {
 			return res, err
 		}
 		return res, s.reindex(ctx, was, handle, exp, deletes)
@@ -599,8 +629,9 @@ func (s *Store) Update(ctx context.Context, id string, p sess.Patch) error {
 
 // Touch implements sess.Store with one script run (EVALSHA): it moves the
 // expiry of a live record without rewriting its data or version. An
-// expiry that is not in the future deletes the record. For a bound record
-// it costs one more round trip, as Update does.
+// expiry that is not in the future deletes the record. A bound record
+// costs one more round trip only when the new expiry passes its index
+// entry's score or the record is deleted, as with Update.
 func (s *Store) Touch(ctx context.Context, id string, expires time.Time) error {
 	now, exp := deadline(expires)
 	handle := sess.HashID(id)
