@@ -110,7 +110,7 @@ func (s *signer) verify(value string) (id string, key int, ok bool) {
 	if found < 0 {
 		return "", 0, false
 	}
-	s.cache.put(value, verified{id: id, key: found})
+	s.cache.put(value, id, found)
 	return id, found, true
 }
 

@@ -506,7 +506,8 @@ func (m *Manager) patch(s *Session, exp time.Time) (Patch, error) {
 		p.Meta = metaFor(nil, s)
 	}
 	if s.bindDirty && m.index != nil {
-		p.Principal, p.Deadline = &s.principalStr, time.UnixMilli(s.absolute)
+		principal := string(s.principal) // a binding write: rare, at login
+		p.Principal, p.Deadline = &principal, time.UnixMilli(s.absolute)
 	}
 	var vals []byte
 	if !s.encHeld {
@@ -639,10 +640,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 	}
 	rec := Record{Meta: meta, Entries: entries, Expires: exp}
 	if len(s.principal) > 0 && m.index != nil {
-		if s.principalStr == "" {
-			s.principalStr = string(s.principal)
-		}
-		rec.Principal, rec.Deadline = s.principalStr, time.UnixMilli(s.absolute)
+		rec.Principal, rec.Deadline = string(s.principal), time.UnixMilli(s.absolute)
 	}
 	for attempt := 0; ; attempt++ {
 		sctx, cancel := m.storeCtx(ctx)

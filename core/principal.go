@@ -36,7 +36,7 @@ func (s *Session) SetPrincipal(principal string) error {
 	if s.ignored("SetPrincipal") || principal == string(s.principal) {
 		return nil
 	}
-	s.principal, s.principalStr = []byte(principal), principal
+	s.principal = []byte(principal)
 	s.created = 0
 	if principal != "" {
 		s.created = m.now().UnixMilli()

@@ -43,54 +43,53 @@ type Session struct {
 	c  Carrier
 
 	id        string // current ID; "" until a new session first needs one
-	stored    bool   // a record exists under id
 	version   uint64 // as loaded (1 once created); not tracked after updates
 	renewFrom uint64 // version of the record Renew replaces
 	entries   []byte // encoded entries as loaded or created
 	absolute  int64  // absolute deadline, Unix milliseconds; 0 = not yet fixed
 	expires   time.Time
-	resign    bool      // cookie verified with a previous secret
 	now       time.Time // when Load ran
+	lt        lifetime  // the session's own Lifetime, see SetLifetime
+	// principal is the bound principal (see SetPrincipal), possibly
+	// aliasing the loaded Meta, which is never modified; created is the
+	// sign-in time (Unix ms).
+	principal []byte
+	created   int64
+	changes   []change
+	oldIDs    []string // records to delete at commit (destroyed or renewed)
+	err       error
+
+	// Flags, kept together to keep the Session small.
+	stored    bool // a record exists under id
+	resign    bool // cookie verified with a previous secret
 	isNew     bool
-	skipped   bool     // a skip header: reads empty, changes are ignored
-	lt        lifetime // the session's own Lifetime, see SetLifetime
-	metaDirty bool     // lt or absolute changed: the commit rewrites Meta
+	skipped   bool // a skip header: reads empty, changes are ignored
+	metaDirty bool // lt or absolute changed: the commit rewrites Meta
 	// cookieDirty: the cookie's persistence or Max-Age changed, so the
 	// commit re-sends it.
 	cookieDirty bool
 	status      Status // StatusModified or StatusDestroyed once the request did so
-	// principal is the bound principal (see SetPrincipal), possibly
-	// aliasing the loaded Meta, which is never modified; principalStr is
-	// its string form once needed; created is the sign-in time (Unix ms).
-	principal    []byte
-	principalStr string
-	created      int64
-	bindDirty    bool // the binding changed: the commit sends Patch.Principal
+	bindDirty   bool   // the binding changed: the commit sends Patch.Principal
 	// forwarded: the request carries a renewed session's old ID and
 	// reached the new session through the grace window (Config.RenewGrace):
 	// no cookie, no Renew.
 	forwarded bool
-
 	cleared   bool
 	clearSent bool // the Clear was already committed
-	changes   []change
 	dirty     bool // changes not yet committed
-
-	oldIDs    []string // records to delete at commit (destroyed or renewed)
-	destroyed bool     // Destroy was called and no new session replaced it
+	destroyed bool // Destroy was called and no new session replaced it
 	renewed   bool
 	started   bool // the response has started (first commit done)
-	err       error
+	encHeld   bool // entries may live in encBuf: do not reuse it
+	ctxUsed   atomic.Bool
 
 	// Allocated with the session to save allocations per request.
 	changeBuf [2]change
 	setBuf    [1]Entry
 	encBuf    [40]byte // encoded values of a small commit
-	encHeld   bool     // entries may live in encBuf: do not reuse it
 	hdrBuf    [3]string
 	hc        headerCarrier
 	ctx       sessionCtx
-	ctxUsed   atomic.Bool
 	lc        Lifecycle
 }
 
@@ -445,7 +444,7 @@ func (s *Session) Destroy() {
 		s.status = StatusUnmodified // a new session's changes are gone: New again
 	}
 	s.lt, s.metaDirty, s.cookieDirty = lifetime{}, false, false
-	s.principal, s.principalStr, s.created, s.bindDirty = nil, "", 0, false
+	s.principal, s.created, s.bindDirty = nil, 0, false
 	s.forwarded = false
 	s.id, s.stored, s.version, s.isNew = "", false, 0, true
 	s.entries, s.absolute, s.resign = nil, 0, false

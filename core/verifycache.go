@@ -1,6 +1,6 @@
 package sess
 
-import "sync"
+import "sync/atomic"
 
 // verifyCache remembers cookie values whose MAC verified, so that the next
 // request of the same session skips the HMAC (about a quarter of a hit's
@@ -10,63 +10,43 @@ import "sync"
 // that sends it byte for byte. It says nothing about whether the session
 // exists: the store still decides that on every request.
 //
-// It is bounded: 16 shards (picked by the MAC's last character, which is
-// random), each with two generations of verifyGen entries; when the
-// current generation is full it becomes the old one and the previous old
-// one is dropped. A value found in the old generation moves to the current
-// one, so active sessions stay.
+// It is a direct-mapped table of verifySlots entries, lock-free: the slot
+// of a value is picked by characters of its MAC, which are uniformly
+// random for values the Manager issued and unknown to anyone else; a new
+// value replaces whatever held its slot. At its fullest it holds about
+// 2 MB.
 type verifyCache struct {
-	shards [16]verifyShard
+	slots [verifySlots]atomic.Pointer[verified]
 }
 
-// verifyGen is the size of one generation of one shard: at most
-// 16 × 2 × 512 = 16,384 values, about 2.5 MB at their largest.
-const verifyGen = 512
-
-type verifyShard struct {
-	mu       sync.RWMutex
-	cur, old map[string]verified
-	_        [24]byte // keep shards on separate cache lines
-}
+// verifySlots is the number of slots: a power of two.
+const verifySlots = 1 << 14
 
 type verified struct {
-	id  string
-	key int
+	value string // the whole cookie value, owned
+	id    string // its ID part
+	key   int
 }
 
-func (c *verifyCache) shard(value string) *verifyShard {
-	return &c.shards[value[len(value)-1]&15]
+// slot returns the slot of value, a verified-shaped cookie value (an ID,
+// a dot and a 43-character base64url MAC).
+func (c *verifyCache) slot(value string) *atomic.Pointer[verified] {
+	mac := value[len(value)-macB64Len:]
+	i := uint(b64Values[mac[0]]) | uint(b64Values[mac[1]])<<6 | uint(b64Values[mac[2]])<<12
+	return &c.slots[i%verifySlots]
 }
 
 // get returns what value verified as, if it is cached.
 func (c *verifyCache) get(value string) (verified, bool) {
-	sh := c.shard(value)
-	sh.mu.RLock()
-	r, ok := sh.cur[value]
-	if !ok {
-		r, ok = sh.old[value]
-		if ok {
-			sh.mu.RUnlock()
-			c.put(value, r)
-			return r, true
-		}
+	if r := c.slot(value).Load(); r != nil && r.value == value {
+		return *r, true
 	}
-	sh.mu.RUnlock()
-	return r, ok
+	return verified{}, false
 }
 
-// put caches a value that verified. It copies value: callers' strings may
-// alias buffers a server reuses (fasthttp).
-func (c *verifyCache) put(value string, r verified) {
-	sh := c.shard(value)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if _, ok := sh.cur[value]; ok {
-		return
-	}
-	if sh.cur == nil || len(sh.cur) >= verifyGen {
-		sh.old, sh.cur = sh.cur, make(map[string]verified, verifyGen)
-	}
+// put caches a value that verified as id with key. It copies value:
+// callers' strings may alias buffers a server reuses (fasthttp).
+func (c *verifyCache) put(value, id string, key int) {
 	own := string([]byte(value))
-	sh.cur[own] = verified{id: own[:len(r.id)], key: r.key}
+	c.slot(value).Store(&verified{value: own, id: own[:len(id)], key: key})
 }
