@@ -50,6 +50,11 @@ var storeFlaws = map[string][]string{
 	// Update reads the record, lets other goroutines run, then writes back
 	// its own merge. Single-threaded cases pass; concurrency loses writes.
 	"nonatomic": {"ConcurrentDisjointUpdates", "MaxSizeAtomic", "ManagersOneSessionManyWriters"},
+	// Principal index flaws, on the memory store (see flawedIndex).
+	"revokeanyones": {"IndexDeleteHandle"},
+	"nounbind":      {"IndexBindByUpdate"},
+	"ignorekeep":    {"IndexDeletePrincipal"},
+	"listunbound":   {"IndexBindOnCreate", "IndexDeleteLeaves"},
 }
 
 // TestRunStoreCatchesFlaws runs the suite against deliberately broken
@@ -89,7 +94,89 @@ func TestFlawedStoreChild(t *testing.T) {
 	if _, ok := storeFlaws[flaw]; !ok {
 		t.Fatalf("unknown flaw %q", flaw)
 	}
+	if strings.HasPrefix(flaw, "revoke") || flaw == "nounbind" || flaw == "ignorekeep" || flaw == "listunbound" {
+		conformance.RunStore(t, func(t *testing.T) sess.Store {
+			st := sess.NewMemoryStore(sess.MemoryConfig{})
+			t.Cleanup(func() { _ = st.Close() })
+			return &flawedIndex{MemoryStore: st, flaw: flaw}
+		})
+		return
+	}
 	conformance.RunStore(t, func(t *testing.T) sess.Store { return newFlawedStore(flaw) })
+}
+
+// flawedIndex is the memory store with one rule of sess.PrincipalIndex
+// broken on purpose.
+type flawedIndex struct {
+	*sess.MemoryStore
+	flaw string
+	mu   sync.Mutex
+	created map[string]bool // listunbound: every ID ever created
+}
+
+// DeleteHandle with flaw revokeanyones ignores whose session it is.
+func (s *flawedIndex) DeleteHandle(ctx context.Context, handle, principal string) error {
+	if s.flaw == "revokeanyones" {
+		principal = ""
+	}
+	return s.MemoryStore.DeleteHandle(ctx, handle, principal)
+}
+
+// Update with flaw nounbind ignores an unbinding patch's principal.
+func (s *flawedIndex) Update(ctx context.Context, id string, p sess.Patch) error {
+	if s.flaw == "nounbind" && p.Principal != nil && *p.Principal == "" {
+		p.Principal = nil
+	}
+	return s.MemoryStore.Update(ctx, id, p)
+}
+
+// DeletePrincipal with flaw ignorekeep deletes the kept sessions too.
+func (s *flawedIndex) DeletePrincipal(ctx context.Context, principal string, keep []string) (int, error) {
+	if s.flaw == "ignorekeep" {
+		keep = nil
+	}
+	return s.MemoryStore.DeletePrincipal(ctx, principal, keep)
+}
+
+// Create with flaw listunbound remembers every ID, for ListPrincipal.
+func (s *flawedIndex) Create(ctx context.Context, id string, rec sess.Record) error {
+	if s.flaw == "listunbound" {
+		s.mu.Lock()
+		if s.created == nil {
+			s.created = map[string]bool{}
+		}
+		s.created[id] = true
+		s.mu.Unlock()
+	}
+	return s.MemoryStore.Create(ctx, id, rec)
+}
+
+// ListPrincipal with flaw listunbound adds every record created, live or
+// not, bound or not.
+func (s *flawedIndex) ListPrincipal(ctx context.Context, principal string) ([]sess.IndexedRecord, error) {
+	recs, err := s.MemoryStore.ListPrincipal(ctx, principal)
+	if err != nil || s.flaw != "listunbound" {
+		return recs, err
+	}
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.created))
+	for id := range s.created {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		h := sess.HashID(id)
+		if slices.ContainsFunc(recs, func(r sess.IndexedRecord) bool { return r.Handle == h }) {
+			continue
+		}
+		rec, err := s.MemoryStore.Get(ctx, id)
+		if err != nil {
+			rec = sess.Record{Meta: []byte("m"), Version: 1, Expires: time.Now().Add(time.Hour)}
+		}
+		rec.Principal = principal
+		recs = append(recs, sess.IndexedRecord{Handle: h, Record: rec})
+	}
+	return recs, nil
 }
 
 // flawedStore is a minimal map store that breaks one rule of the contract
