@@ -109,8 +109,8 @@ func TestFlawedStoreChild(t *testing.T) {
 // broken on purpose.
 type flawedIndex struct {
 	*sess.MemoryStore
-	flaw string
-	mu   sync.Mutex
+	flaw    string
+	mu      sync.Mutex
 	created map[string]bool // listunbound: every ID ever created
 }
 
