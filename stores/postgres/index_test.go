@@ -254,7 +254,7 @@ func TestIndexListing(t *testing.T) {
 			t.Errorf("%s listed as (%q, %q, %q, v%d, %v), Get: (%q, %q, v%d, %v)", id, r.Principal, r.Meta, r.Entries, r.Version, r.Expires, got.Meta, got.Entries, got.Version, got.Expires)
 		}
 	}
-	if recs, err := st.ListPrincipal(ctx, "nobody"); err != nil || recs != nil && len(recs) != 0 {
+	if recs, err := st.ListPrincipal(ctx, "nobody"); err != nil || len(recs) != 0 {
 		t.Errorf("ListPrincipal of an unknown principal = %v, %v; want none", recs, err)
 	}
 }
