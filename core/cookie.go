@@ -103,8 +103,8 @@ func (s *signer) verify(value string) (id string, key int, ok bool) {
 	if !validID(id) {
 		return "", 0, false
 	}
-	if r, ok := s.cache.get(value); ok {
-		return r.id, r.key, true
+	if id, key, ok := s.cache.get(value); ok {
+		return id, key, true
 	}
 	found := s.verifyMAC(id, macStr)
 	if found < 0 {

@@ -12,8 +12,11 @@ import "sync/atomic"
 //
 // It is a direct-mapped table of verifySlots entries, lock-free: the slot
 // of a value is picked by characters of its MAC, which are uniformly
-// random for values the Manager issued and unknown to anyone else; a new
-// value replaces whatever held its slot. At its fullest it holds about
+// random for values the Manager issued and unknown to anyone else. A new
+// value takes its slot unless the value there was used since it was last
+// challenged (second chance): then that one stays and only loses its mark,
+// so two busy sessions sharing a slot do not evict each other on every
+// request (the loser just pays the HMAC). At its fullest it holds about
 // 2 MB.
 type verifyCache struct {
 	slots [verifySlots]atomic.Pointer[verified]
@@ -26,6 +29,7 @@ type verified struct {
 	value string // the whole cookie value, owned
 	id    string // its ID part
 	key   int
+	used  atomic.Bool // found since it was last challenged
 }
 
 // slot returns the slot of value, a verified-shaped cookie value (an ID,
@@ -36,17 +40,25 @@ func (c *verifyCache) slot(value string) *atomic.Pointer[verified] {
 	return &c.slots[i%verifySlots]
 }
 
-// get returns what value verified as, if it is cached.
-func (c *verifyCache) get(value string) (verified, bool) {
+// get returns the ID and key index value verified with, if it is cached.
+func (c *verifyCache) get(value string) (id string, key int, ok bool) {
 	if r := c.slot(value).Load(); r != nil && r.value == value {
-		return *r, true
+		if !r.used.Load() {
+			r.used.Store(true)
+		}
+		return r.id, r.key, true
 	}
-	return verified{}, false
+	return "", 0, false
 }
 
 // put caches a value that verified as id with key. It copies value:
 // callers' strings may alias buffers a server reuses (fasthttp).
 func (c *verifyCache) put(value, id string, key int) {
+	slot := c.slot(value)
+	if old := slot.Load(); old != nil && old.used.Load() {
+		old.used.Store(false)
+		return
+	}
 	own := string([]byte(value))
-	c.slot(value).Store(&verified{value: own, id: own[:len(id)], key: key})
+	slot.Store(&verified{value: own, id: own[:len(id)], key: key})
 }

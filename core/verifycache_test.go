@@ -2,6 +2,7 @@ package sess
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -27,7 +28,7 @@ func TestVerifyCache(t *testing.T) {
 			t.Fatal("a forged value verified")
 		}
 	}
-	if _, cached := s.cache.get(forged); cached {
+	if _, _, cached := s.cache.get(forged); cached {
 		t.Fatal("a forged value was cached")
 	}
 	// A value signed with a previous key keeps its key index from the cache.
@@ -66,4 +67,33 @@ func BenchmarkVerify(b *testing.B) {
 			s.verifyMAC(id, v[len(id)+1:])
 		}
 	})
+}
+
+// TestVerifyCacheSecondChance: a value in use keeps its slot against one
+// newcomer, and yields it once it stopped being used.
+func TestVerifyCacheSecondChance(t *testing.T) {
+	s := newSigner("sid", []byte("test-secret-0123456789-abcdefghijklmnop"), nil)
+	seen := map[*atomic.Pointer[verified]]string{}
+	var a, b string
+	for i := 0; a == ""; i++ {
+		v := s.sign(fmt.Sprintf("id-%040d", i))
+		if other, ok := seen[s.cache.slot(v)]; ok {
+			a, b = other, v
+		}
+		seen[s.cache.slot(v)] = v
+	}
+	cached := func(v string) bool { _, _, ok := s.cache.get(v); return ok }
+	s.verify(a)
+	s.verify(a) // a is used
+	s.verify(b) // b is refused once: a loses its mark
+	if cached(b) {
+		t.Fatal("a newcomer evicted a value in use")
+	}
+	s.verify(b) // a was not used since: b takes the slot
+	if !cached(b) {
+		t.Fatal("a value that stopped being used kept its slot")
+	}
+	if cached(a) {
+		t.Fatal("two values in one slot")
+	}
 }
