@@ -145,8 +145,9 @@ type Config struct {
 	// grace window; a small forwarding record, holding the new ID sealed
 	// with the old one, lives for RenewGrace. The trade-off: for RenewGrace
 	// after a login, whoever holds the pre-login ID can use the logged-in
-	// session, so keep it to a few seconds. At most one minute. Default: 0,
-	// the old ID ends at once.
+	// session, so keep it to a few seconds. It costs one more store read
+	// for a verified cookie whose session is gone (to look for a forward).
+	// At most one minute. Default: 0, the old ID ends at once.
 	RenewGrace time.Duration
 
 	// TokenHeader, when set, names a request header (such as
