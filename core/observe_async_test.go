@@ -223,8 +223,8 @@ func eventsPerRequest(t *testing.T, path, cookie string) uint64 {
 
 // flood sends n requests, each with its own forged session cookie,
 // pipelined on conns connections, and fails the test unless every one is
-// answered 200 within bound.
-func flood(t *testing.T, srv *httptest.Server, n, conns int) {
+// answered 200 within limit.
+func flood(t *testing.T, srv *httptest.Server, n, conns int, limit time.Duration) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var bad atomic.Int64
@@ -236,7 +236,7 @@ func flood(t *testing.T, srv *httptest.Server, n, conns int) {
 				return
 			}
 			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(bound))
+			conn.SetDeadline(time.Now().Add(limit))
 			per := n / conns
 			if ci == 0 {
 				per += n % conns
@@ -549,7 +549,7 @@ func TestInlineObserversStayExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer none.Close()
-	flood(t, e.srv, total, 8)
+	flood(t, e.srv, total, 8, bound)
 	// Checked after the flood, so that a goroutine started by New has run.
 	if n := dispatchers(); n != 0 {
 		t.Fatalf("%d Observer queue goroutines with an inline Observer and none, want 0", n)
@@ -608,7 +608,7 @@ func TestObserverQueueConfig(t *testing.T) {
 			e := newAsyncEnv(t, sess.Config{Observer: g, ObserverQueue: tc.queue}, g)
 			e.mustGet(t, "/", "sid=forged.first")
 			g.waitEntered(t) // the first event is in Observe, the queue is empty
-			flood(t, e.srv, total, 4)
+			flood(t, e.srv, total, 4, bound)
 			want := uint64(max(total-tc.want, 0))
 			if d := e.m.ObserverDrops(); d != want {
 				t.Errorf("ObserverDrops = %d, want %d", d, want)

@@ -1,19 +1,16 @@
 package sess_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,46 +237,8 @@ func TestForgedCookieFloodBoundedLogs(t *testing.T) {
 	})))
 	defer srv.Close()
 
-	var wg sync.WaitGroup
-	var bad atomic.Int64
-	for ci := range conns {
-		wg.Go(func() {
-			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer conn.Close()
-			n := total / conns
-			done := make(chan struct{})
-			go func() { // the writer: pipelined requests, each with its own forged cookie
-				defer close(done)
-				bw := bufio.NewWriterSize(conn, 64<<10)
-				for i := range n {
-					fmt.Fprintf(bw, "GET / HTTP/1.1\r\nHost: x\r\nCookie: sid=forged%d-%d.c2lnbmF0dXJl\r\n\r\n", ci, i)
-				}
-				bw.Flush()
-			}()
-			br := bufio.NewReader(conn)
-			for range n {
-				resp, err := http.ReadResponse(br, nil)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					bad.Add(1)
-				}
-			}
-			<-done
-		})
-	}
-	wg.Wait()
-	if bad.Load() != 0 {
-		t.Fatalf("%d responses were not 200", bad.Load())
-	}
+	// Liveness only: the flood must be answered, however slowly.
+	flood(t, srv, total, conns, 5*time.Minute)
 	if got := c.Count(sess.EventInvalidCookie); got != total {
 		t.Errorf("invalid_cookie events = %d, want exactly %d", got, total)
 	}

@@ -78,9 +78,9 @@ func (s *Session) RevokeOthers(ctx context.Context) (int, error) {
 		return 0, s.m.noIndex()
 	}
 	s.mu.Lock()
-	p, stored, id := string(s.principal), s.stored, s.id
+	p, stored, id := string(s.principal), s.stored && !s.skipped, s.id
 	s.mu.Unlock()
-	if p == "" || !stored || s.skipped {
+	if p == "" || !stored {
 		return 0, nil
 	}
 	return s.m.RevokeAll(ctx, p, HashID(id))
@@ -205,7 +205,7 @@ func (m *Manager) SessionByHandle(ctx context.Context, handle string) (SessionIn
 		return SessionInfo{}, m.noIndex()
 	}
 	if !validHandle(handle) {
-		return SessionInfo{}, fmt.Errorf("%w: a handle is 64 lowercase hexadecimal digits", ErrInvalidHandle)
+		return SessionInfo{}, errBadHandle
 	}
 	sctx, cancel := m.storeCtx(ctx)
 	r, err := m.index.GetHandle(sctx, handle)
@@ -242,7 +242,7 @@ func (m *Manager) RevokeHandle(ctx context.Context, handle string) error {
 // the ID, and ErrStoreUnavailable if the store fails.
 func (m *Manager) SessionByID(ctx context.Context, id string) (SessionInfo, error) {
 	if !validID(id) {
-		return SessionInfo{}, fmt.Errorf("%w: a session ID is 16 to 128 base64url characters", ErrInvalidHandle)
+		return SessionInfo{}, errBadID
 	}
 	rec, err := m.get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -267,7 +267,7 @@ func (m *Manager) SessionByID(ctx context.Context, id string) (SessionInfo, erro
 // those of SessionByID.
 func (m *Manager) RevokeID(ctx context.Context, id string) error {
 	if !validID(id) {
-		return fmt.Errorf("%w: a session ID is 16 to 128 base64url characters", ErrInvalidHandle)
+		return errBadID
 	}
 	if err := m.delete(ctx, id); err != nil {
 		return storeErr("delete", err)
@@ -280,7 +280,7 @@ func (m *Manager) RevokeID(ctx context.Context, id string) error {
 
 func (m *Manager) revokeHandle(ctx context.Context, handle, principal string) error {
 	if !validHandle(handle) {
-		return fmt.Errorf("%w: a handle is 64 lowercase hexadecimal digits", ErrInvalidHandle)
+		return errBadHandle
 	}
 	sctx, cancel := m.storeCtx(ctx)
 	err := m.index.DeleteHandle(sctx, handle, principal)
@@ -351,6 +351,12 @@ func validPrincipal(p string, allowEmpty bool) error {
 	}
 	return nil
 }
+
+// The errors of malformed input to the admin methods.
+var (
+	errBadHandle = fmt.Errorf("%w: a handle is 64 lowercase hexadecimal digits", ErrInvalidHandle)
+	errBadID     = fmt.Errorf("%w: a session ID is 16 to 128 base64url characters", ErrInvalidHandle)
+)
 
 // validHandle reports whether h has the form of HashID's output.
 func validHandle(h string) bool {
