@@ -95,8 +95,7 @@ func (s *MemoryStore) boundRecord(k [32]byte, principal, handle string) (Indexed
 	if !ok || e.expires <= s.now().UnixNano() || sh.bound[k] != (memBinding{principal, handle}) {
 		return IndexedRecord{}, false
 	}
-	buf := slices.Clone(e.buf)
-	rec := e.record(buf[:e.metaLen:e.metaLen], buf[e.metaLen:])
+	rec := e.record(slices.Clone(e.buf))
 	rec.Principal = principal
 	return IndexedRecord{Handle: handle, Record: rec}, true
 }

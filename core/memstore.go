@@ -3,7 +3,9 @@ package sess
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,15 +70,39 @@ type memShard struct {
 
 type memBinding struct{ principal, handle string }
 
+// memEntry is a stored record in 32 bytes, the size of a map slot's value
+// that keeps a store of millions of sessions cache-friendly: buf holds the
+// version (8 bytes, little endian) and Meta's length (4 bytes), then Meta,
+// then Entries, and is never modified once stored.
 type memEntry struct {
-	buf     []byte // Meta then Entries; never modified once stored
-	metaLen int
-	version uint64
+	buf     []byte
 	expires int64 // Unix nanoseconds
 }
 
-func (e *memEntry) record(meta, entries []byte) Record {
-	return Record{Meta: meta, Entries: entries, Version: e.version, Expires: time.Unix(0, e.expires)}
+// memHdr is the length of a memEntry's header.
+const memHdr = 12
+
+// newMemBuf returns a buffer for a record of version v with meta, room
+// for n more bytes of entries after it.
+func newMemBuf(v uint64, meta []byte, n int) []byte {
+	buf := make([]byte, memHdr, memHdr+len(meta)+n)
+	binary.LittleEndian.PutUint64(buf, v)
+	binary.LittleEndian.PutUint32(buf[8:], uint32(len(meta)))
+	return append(buf, meta...)
+}
+
+func (e *memEntry) version() uint64 { return binary.LittleEndian.Uint64(e.buf) }
+
+// split returns b's Meta and Entries, b being e.buf or a copy of it.
+func (e *memEntry) split(b []byte) (meta, entries []byte) {
+	n := memHdr + int(binary.LittleEndian.Uint32(e.buf[8:]))
+	return b[memHdr:n:n], b[n:len(b):len(b)]
+}
+
+// record returns e as a Record whose bytes alias b, e.buf or a copy of it.
+func (e *memEntry) record(b []byte) Record {
+	meta, entries := e.split(b)
+	return Record{Meta: meta, Entries: entries, Version: e.version(), Expires: time.Unix(0, e.expires)}
 }
 
 // NewMemoryStore returns a running MemoryStore. Call Close to stop its
@@ -171,9 +197,7 @@ func (s *MemoryStore) Get(_ context.Context, id string) (Record, error) {
 	if err != nil || !ok || e.expires <= s.now().UnixNano() {
 		return Record{}, notFound(err)
 	}
-	buf := make([]byte, len(e.buf))
-	copy(buf, e.buf)
-	return e.record(buf[:e.metaLen:e.metaLen], buf[e.metaLen:]), nil
+	return e.record(slices.Clone(e.buf)), nil
 }
 
 // GetShared implements SharedGetter: it returns the stored bytes without a
@@ -185,7 +209,7 @@ func (s *MemoryStore) GetShared(_ context.Context, id string) (Record, error) {
 	if err != nil || !ok {
 		return Record{}, notFound(err)
 	}
-	return e.record(e.buf[:e.metaLen:e.metaLen], e.buf[e.metaLen:len(e.buf):len(e.buf)]), nil
+	return e.record(e.buf), nil
 }
 
 func notFound(err error) error {
@@ -201,8 +225,7 @@ func (s *MemoryStore) Create(_ context.Context, id string, rec Record) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	buf := make([]byte, 0, len(rec.Meta)+len(rec.Entries))
-	buf = append(append(buf, rec.Meta...), rec.Entries...)
+	buf := append(newMemBuf(1, rec.Meta, len(rec.Entries)), rec.Entries...)
 	exp := rec.Expires.UnixNano()
 	var handle string
 	if rec.Principal != "" {
@@ -233,7 +256,7 @@ func (s *MemoryStore) Create(_ context.Context, id string, rec Record) error {
 	if rec.Principal != "" {
 		s.index.bind(sh, k, rec.Principal, handle)
 	}
-	sh.m[k] = memEntry{buf: buf, metaLen: len(rec.Meta), version: 1, expires: exp}
+	sh.m[k] = memEntry{buf: buf, expires: exp}
 	return nil
 }
 
@@ -256,32 +279,30 @@ func (s *MemoryStore) Update(_ context.Context, id string, p Patch) error {
 	if !ok || e.expires <= now {
 		return ErrNotFound
 	}
-	if p.IfVersion != 0 && p.IfVersion != e.version {
+	if p.IfVersion != 0 && p.IfVersion != e.version() {
 		return ErrConflict
 	}
 	if exp <= now {
 		s.remove(sh, k)
 		return nil
 	}
-	meta := e.buf[:e.metaLen]
+	meta, entries := e.split(e.buf)
 	if p.Meta != nil {
 		meta = p.Meta
 	}
-	size := len(meta)
+	size := 0
 	if !p.Clear {
-		size += len(e.buf) - e.metaLen
+		size += len(entries)
 	}
 	for _, x := range p.Set {
 		size += EntrySize(len(x.Key), len(x.Value))
 	}
-	buf := make([]byte, len(meta), size)
-	copy(buf, meta)
-	buf, err := ApplyPatch(buf, e.buf[e.metaLen:], &p)
+	buf, err := ApplyPatch(newMemBuf(e.version()+1, meta, size), entries, &p)
 	if err != nil {
 		return fmt.Errorf("sess: memory store: stored entries: %w", err)
 	}
-	if p.MaxSize > 0 && len(buf) > p.MaxSize {
-		return fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, len(buf), p.MaxSize)
+	if n := len(buf) - memHdr; p.MaxSize > 0 && n > p.MaxSize {
+		return fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, n, p.MaxSize)
 	}
 	if p.Principal != nil {
 		s.index.unbind(sh, k)
@@ -289,7 +310,7 @@ func (s *MemoryStore) Update(_ context.Context, id string, p Patch) error {
 			s.index.bind(sh, k, *p.Principal, handle)
 		}
 	}
-	sh.m[k] = memEntry{buf: buf, metaLen: len(meta), version: e.version + 1, expires: exp}
+	sh.m[k] = memEntry{buf: buf, expires: exp}
 	return nil
 }
 
