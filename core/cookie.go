@@ -103,14 +103,14 @@ func (s *signer) verify(value string) (id string, key int, ok bool) {
 	if !validID(id) {
 		return "", 0, false
 	}
-	if id, key, ok := s.cache.get(value); ok {
+	if key, ok := s.cache.get(value); ok {
 		return id, key, true
 	}
 	found := s.verifyMAC(id, macStr)
 	if found < 0 {
 		return "", 0, false
 	}
-	s.cache.put(value, id, found)
+	s.cache.put(value, found)
 	return id, found, true
 }
 

@@ -2,7 +2,8 @@ package sess
 
 import (
 	"fmt"
-	"sync/atomic"
+	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -28,7 +29,7 @@ func TestVerifyCache(t *testing.T) {
 			t.Fatal("a forged value verified")
 		}
 	}
-	if _, _, cached := s.cache.get(forged); cached {
+	if _, cached := s.cache.get(forged); cached {
 		t.Fatal("a forged value was cached")
 	}
 	// A value signed with a previous key keeps its key index from the cache.
@@ -37,6 +38,17 @@ func TestVerifyCache(t *testing.T) {
 		if _, key, ok := s.verify(old); !ok || key != 1 {
 			t.Fatalf("a value signed with the previous key: key %d, %v; want 1", key, ok)
 		}
+	}
+	// A value longer than the inline entry (an ID of a custom generator)
+	// verifies every time without being cached.
+	long := s.sign(strings.Repeat("L", 100))
+	for range 2 {
+		if got, _, ok := s.verify(long); !ok || got != strings.Repeat("L", 100) {
+			t.Fatalf("a 100-character ID: %q, %v", got, ok)
+		}
+	}
+	if _, cached := s.cache.get(long); cached {
+		t.Fatal("a value longer than verifyMaxLen was cached")
 	}
 	// Many sessions: each value still verifies, cached or not.
 	for i := range 50_000 {
@@ -73,16 +85,17 @@ func BenchmarkVerify(b *testing.B) {
 // newcomer, and yields it once it stopped being used.
 func TestVerifyCacheSecondChance(t *testing.T) {
 	s := newSigner("sid", []byte("test-secret-0123456789-abcdefghijklmnop"), nil)
-	seen := map[*atomic.Pointer[verified]]string{}
+	seen := map[*verifySlot]string{}
 	var a, b string
 	for i := 0; a == ""; i++ {
 		v := s.sign(fmt.Sprintf("id-%040d", i))
-		if other, ok := seen[s.cache.slot(v)]; ok {
+		slot, _ := s.cache.slot(v)
+		if other, ok := seen[slot]; ok {
 			a, b = other, v
 		}
-		seen[s.cache.slot(v)] = v
+		seen[slot] = v
 	}
-	cached := func(v string) bool { _, _, ok := s.cache.get(v); return ok }
+	cached := func(v string) bool { _, ok := s.cache.get(v); return ok }
 	s.verify(a)
 	s.verify(a) // a is used
 	s.verify(b) // b is refused once: a loses its mark
@@ -95,5 +108,51 @@ func TestVerifyCacheSecondChance(t *testing.T) {
 	}
 	if cached(a) {
 		t.Fatal("two values in one slot")
+	}
+}
+
+// TestVerifyCacheConcurrentSlot: values that share a slot, verified with
+// different keys from many goroutines at once, always verify as
+// themselves with their own key, while the slot changes hands under them.
+func TestVerifyCacheConcurrentSlot(t *testing.T) {
+	cur, prev := []byte("test-secret-0123456789-abcdefghijklmnop"), []byte("old-secret-0123456789-abcdefghijklmnopq")
+	s := newSigner("sid", cur, [][]byte{prev})
+	old := newSigner("sid", prev, nil)
+	type value struct {
+		v, id string
+		key   int
+	}
+	// Four values in one slot, two of them signed with the previous key.
+	bySlot := map[*verifySlot][]value{}
+	var vals []value
+	for i := 0; vals == nil; i++ {
+		x := value{id: fmt.Sprintf("id-%040d", i), key: i % 2}
+		x.v = s.sign(x.id)
+		if x.key == 1 {
+			x.v = old.sign(x.id)
+		}
+		slot, _ := s.cache.slot(x.v)
+		if bySlot[slot] = append(bySlot[slot], x); len(bySlot[slot]) == 4 {
+			vals = bySlot[slot]
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for n := range 20_000 {
+				x := vals[(g+n)%len(vals)]
+				got, key, ok := s.verify(x.v)
+				if !ok || got != x.id || key != x.key {
+					errs <- fmt.Sprintf("verify(%q) = %q, %d, %v; want %q, %d", x.v, got, key, ok, x.id, x.key)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
 	}
 }
