@@ -29,10 +29,12 @@ import (
 // A Lifecycle belongs to one request and must not be used after it ended.
 // Its methods are not safe for concurrent use: call them from the
 // goroutine that writes the response.
+//
+// Its request context is its Session's (s.ctx.Context), or its failure's
+// when loading failed: a Lifecycle is allocated with its Session, and each
+// word counts against the Session's size class.
 type Lifecycle struct {
-	m      *Manager
-	s      *Session // nil when loading failed
-	ctx    context.Context
+	s      *Session            // nil when loading failed
 	w      http.ResponseWriter // where the error response goes, if the core writes it
 	state  uint8
 	status int32
@@ -45,6 +47,7 @@ type Lifecycle struct {
 type failure struct {
 	err  error
 	resp ErrorResponse
+	ctx  context.Context // the request's, when loading failed
 }
 
 const (
@@ -79,12 +82,13 @@ func (m *Manager) BeginHTTP(w http.ResponseWriter, r *http.Request) *Lifecycle {
 func (m *Manager) begin(ctx context.Context, c Carrier, req, resp http.Header, w http.ResponseWriter) *Lifecycle {
 	s, err := m.load(ctx, c, req, resp)
 	if err != nil {
-		x := &Lifecycle{m: m, ctx: ctx, w: w}
-		x.fail(err, w)
+		x := &Lifecycle{w: w}
+		x.fail(m, ctx, err, w)
 		return x
 	}
+	s.ctx.Context = ctx
 	x := &s.lc
-	*x = Lifecycle{m: m, s: s, ctx: ctx, w: w}
+	*x = Lifecycle{s: s, w: w}
 	return x
 }
 
@@ -114,9 +118,9 @@ func (x *Lifecycle) Session() *Session { return x.s }
 // context. Without a session it is the context given to Begin.
 func (x *Lifecycle) Context() context.Context {
 	if x.s == nil {
-		return x.ctx
+		return x.failed.ctx
 	}
-	return newContext(x.ctx, x.s)
+	return newContext(x.s)
 }
 
 // Start reports that the response is about to start with status, before
@@ -143,8 +147,9 @@ func (x *Lifecycle) start(status int, sink http.ResponseWriter) bool {
 		return true
 	}
 	x.status = int32(status)
-	if err := x.m.commit(x.ctx, x.s, status); err != nil {
-		x.fail(err, sink)
+	s := x.s
+	if err := s.m.commit(s.ctx.Context, s, status); err != nil {
+		x.fail(s.m, s.ctx.Context, err, sink)
 		return false
 	}
 	x.state = lcStarted
@@ -153,10 +158,10 @@ func (x *Lifecycle) start(status int, sink http.ResponseWriter) bool {
 
 // fail records err, logs it and builds its error response, which it writes
 // to sink if not nil.
-func (x *Lifecycle) fail(err error, sink http.ResponseWriter) {
-	r := x.m.ErrorResponse(x.ctx, err)
+func (x *Lifecycle) fail(m *Manager, ctx context.Context, err error, sink http.ResponseWriter) {
+	r := m.ErrorResponse(ctx, err)
 	x.state, x.status = lcFailed, int32(r.Status)
-	x.failed = &failure{err: err, resp: r}
+	x.failed = &failure{err: err, resp: r, ctx: ctx}
 	if sink != nil {
 		writeError(sink, r)
 	}
@@ -180,9 +185,10 @@ func (x *Lifecycle) End(status int) bool {
 	if x.s.skipped {
 		return true
 	}
-	err := x.m.commit(x.ctx, x.s, int(x.status))
+	s := x.s
+	err := s.m.commit(s.ctx.Context, s, int(x.status))
 	if err != nil && !errors.Is(err, errResponseStarted) { // commit logged those itself
-		x.m.logSession(x.ctx, slog.LevelError, "sess: session changed after the response started; saving the change failed", "",
+		s.m.logSession(s.ctx.Context, slog.LevelError, "sess: session changed after the response started; saving the change failed", "",
 			slog.String("event", "late_change_failed"), attrErr(err))
 	}
 	return true

@@ -163,7 +163,7 @@ func appendMeta(b []byte, absolute int64, lt lifetime, created int64, principal 
 	b = binary.AppendUvarint(append(b, format), uint64(absolute))
 	b = append(b, lt.mode)
 	b = binary.AppendUvarint(b, uint64(lt.idle/time.Millisecond))
-	b = binary.AppendUvarint(b, uint64(lt.maxAge/time.Second))
+	b = binary.AppendUvarint(b, uint64(lt.maxAge))
 	if len(principal) == 0 {
 		return b
 	}
@@ -189,7 +189,7 @@ func parseLifetime(b []byte) (lifetime, []byte, error) {
 	if k <= 0 || age > uint64(MaxCookieAge/time.Second) {
 		return lt, nil, bad
 	}
-	lt.idle, lt.maxAge = time.Duration(idle)*time.Millisecond, time.Duration(age)*time.Second
+	lt.idle, lt.maxAge = time.Duration(idle)*time.Millisecond, uint32(age)
 	return lt, b[1+n+k:], nil
 }
 

@@ -14,7 +14,7 @@ func AbsoluteDeadline(meta []byte) (time.Time, error) {
 // MetaForTest returns the Meta of a record with the given absolute deadline
 // and lifetime fields (mode, idle in ms, Max-Age in s), raw.
 func MetaForTest(absolute int64, mode byte, idle, maxAge time.Duration) []byte {
-	return appendMeta(nil, absolute, lifetime{mode: mode, idle: idle, maxAge: maxAge}, 0, nil)
+	return appendMeta(nil, absolute, lifetime{mode: mode, idle: idle, maxAge: uint32(maxAge / time.Second)}, 0, nil)
 }
 
 // SetObserverDrainTimeout sets how long Close waits for queued Observer

@@ -43,9 +43,9 @@ const (
 
 // lifetime is the per-session part of the record header.
 type lifetime struct {
-	mode   byte
 	idle   time.Duration // whole milliseconds; 0 = Config.IdleTimeout
-	maxAge time.Duration // whole seconds; 0 = the default for mode
+	maxAge uint32        // seconds (at most MaxCookieAge); 0 = the default for mode
+	mode   byte
 }
 
 func (l lifetime) custom() bool { return l != lifetime{} }
@@ -117,15 +117,15 @@ type Deadlines struct {
 func (s *Session) Deadlines() Deadlines {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.m
+	m, now := s.m, time.Unix(0, s.now)
 	abs := s.absolute
 	if abs == 0 {
-		abs = s.now.Add(m.cfg.AbsoluteTimeout).UnixMilli()
+		abs = now.Add(m.cfg.AbsoluteTimeout).UnixMilli()
 	}
 	d := Deadlines{Absolute: time.UnixMilli(abs)}
-	d.Idle = m.expiryFor(s.lt, s.now, abs)
+	d.Idle = m.expiryFor(s.lt, now, abs)
 	if age := m.cookieAge(s.lt); age > 0 {
-		d.Cookie = s.now.Add(age)
+		d.Cookie = now.Add(age)
 		if d.Absolute.Before(d.Cookie) {
 			d.Cookie = d.Absolute
 		}
@@ -139,17 +139,17 @@ func (s *Session) Deadlines() Deadlines {
 func (s *Session) Lifetime() Lifetime {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.m
+	m, now := s.m, time.Unix(0, s.now)
 	abs := s.absolute
 	if abs == 0 {
-		abs = s.now.Add(m.cfg.AbsoluteTimeout).UnixMilli()
+		abs = now.Add(m.cfg.AbsoluteTimeout).UnixMilli()
 	}
 	age := m.cookieAge(s.lt)
 	return Lifetime{
 		Persistent: age > 0,
 		MaxAge:     age,
 		Idle:       m.idleFor(s.lt),
-		Absolute:   time.UnixMilli(abs).Sub(s.now),
+		Absolute:   time.UnixMilli(abs).Sub(now),
 	}
 }
 
@@ -188,7 +188,7 @@ func (s *Session) SetLifetime(l Lifetime) error {
 	}
 	nl := lifetime{mode: modeBrowser, idle: l.Idle.Truncate(time.Millisecond)}
 	if l.Persistent {
-		nl.mode, nl.maxAge = modePersistent, l.MaxAge.Truncate(time.Second)
+		nl.mode, nl.maxAge = modePersistent, uint32(l.MaxAge/time.Second)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -241,7 +241,7 @@ func (m *Manager) cookieAge(l lifetime) time.Duration {
 	switch l.mode {
 	case modePersistent:
 		if l.maxAge > 0 {
-			return l.maxAge
+			return time.Duration(l.maxAge) * time.Second
 		}
 		if m.cfg.MaxAge > 0 {
 			return m.cfg.MaxAge

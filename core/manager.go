@@ -173,7 +173,7 @@ type loaded struct {
 // With c == nil the carrier is a headerCarrier over req and resp, stored
 // inside the Session.
 func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*Session, error) {
-	s := &Session{m: m, c: c, isNew: true, now: m.now()}
+	s := &Session{m: m, c: c, isNew: true, now: m.now().UnixNano()}
 	if c == nil {
 		s.hc = headerCarrier{req: req, resp: resp, spare: &s.hdrBuf}
 		c = &s.hc
@@ -223,7 +223,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 	}
 	var found loaded
 	for i := range nv {
-		l, ok, err := m.loadID(ctx, ids[i], keys[i], s.now, m.cfg.RenewGrace > 0)
+		l, ok, err := m.loadID(ctx, ids[i], keys[i], time.Unix(0, s.now), m.cfg.RenewGrace > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +249,7 @@ func (m *Manager) load(ctx context.Context, c Carrier, req, resp http.Header) (*
 		m.observe(ctx, EventLoaded, found.id, nil)
 	}
 	s.id, s.stored, s.isNew = found.id, true, false
-	s.version, s.expires = found.rec.Version, found.rec.Expires
+	s.version, s.expires = found.rec.Version, found.rec.Expires.UnixNano()
 	s.entries, s.absolute, s.lt = found.rec.Entries, found.hdr.absolute, found.hdr.lt
 	s.principal, s.created = found.hdr.principal, found.hdr.created
 	s.forwarded = found.forwarded
@@ -375,7 +375,7 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 	defer s.mu.Unlock()
 	first := !s.started
 	s.started = true
-	pending := s.dirty || len(s.oldIDs) > 0
+	pending := s.dirty || s.oldID != ""
 	if status >= 500 && !m.cfg.SaveOnServerError {
 		if pending {
 			m.logSession(ctx, slog.LevelDebug, "sess: not saving session changes of a failed request", s.id, slog.Int("status", status))
@@ -396,7 +396,7 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 		}
 		// Persisting is safe only if the client already holds the cookie
 		// for this session: no new ID, no renewal, no destroy.
-		if len(s.oldIDs) > 0 || !s.stored || s.cookieDirty {
+		if s.oldID != "" || !s.stored || s.cookieDirty {
 			m.logSession(ctx, slog.LevelError, "sess: session changed after the response started; change not saved (commit session changes before writing the body)", s.id,
 				slog.String("event", "late_change"))
 			s.discardLocked()
@@ -416,26 +416,24 @@ func (m *Manager) commit(ctx context.Context, s *Session, status int) error {
 			return nil
 		}
 		created = !wasStored
-	} else if s.stored && m.touchMinFor(s.lt) > 0 && len(s.oldIDs) == 0 {
+	} else if s.stored && m.touchMinFor(s.lt) > 0 && s.oldID == "" {
 		m.touch(ctx, s, now)
 	}
-	if len(s.oldIDs) > 0 {
-		for _, old := range s.oldIDs {
-			err := m.delete(ctx, old)
-			if err == nil && m.obs != nil {
-				m.observe(ctx, EventDestroyed, old, nil)
-			}
-			if err != nil {
-				if created {
-					// Roll back the new record so no orphan outlives a
-					// failed logout or renewal.
-					m.dropRecord(ctx, s.id, "")
-				}
-				s.discardLocked()
-				return storeErr("delete", err)
-			}
+	if old := s.oldID; old != "" {
+		err := m.delete(ctx, old)
+		if err == nil && m.obs != nil {
+			m.observe(ctx, EventDestroyed, old, nil)
 		}
-		s.oldIDs = nil
+		if err != nil {
+			if created {
+				// Roll back the new record so no orphan outlives a
+				// failed logout or renewal.
+				m.dropRecord(ctx, s.id, "")
+			}
+			s.discardLocked()
+			return storeErr("delete", err)
+		}
+		s.oldID = ""
 	}
 	if !first {
 		return nil
@@ -578,7 +576,7 @@ func (m *Manager) update(ctx context.Context, s *Session, exp time.Time) (bool, 
 	switch {
 	case err == nil:
 		s.sentLocked()
-		s.expires, s.metaDirty, s.bindDirty = exp, false, false
+		s.expires, s.metaDirty, s.bindDirty = exp.UnixNano(), false, false
 		return true, nil
 	case errors.Is(err, ErrNotFound):
 		if m.cfg.RenewGrace > 0 && !s.forwarded {
@@ -666,7 +664,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 		} else {
 			err = storeErr("create", err)
 		}
-		if s.renewed || len(s.oldIDs) == 0 {
+		if s.renewed || s.oldID == "" {
 			s.id = ""
 		}
 		s.discardLocked()
@@ -674,7 +672,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 	}
 	var from string // the renewed session's old ID
 	if s.renewed {
-		from = s.oldIDs[0]
+		from = s.oldID
 		if m.cfg.RenewGrace > 0 {
 			m.forward(ctx, from, s.id)
 		}
@@ -685,7 +683,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 			m.dropRecord(ctx, s.id, "")
 			s.id, s.stored = "", false
 			if errors.Is(err, errGone) {
-				m.logDeleted(ctx, s.oldIDs[0])
+				m.logDeleted(ctx, s.oldID)
 				s.discardLocked()
 				return false, nil
 			}
@@ -701,7 +699,7 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 		}
 	}
 	s.stored, s.version, s.isNew = true, 1, s.isNew && !s.renewed
-	s.entries, s.expires, s.encHeld, s.metaDirty, s.bindDirty = entries, exp, true, false, false
+	s.entries, s.expires, s.encHeld, s.metaDirty, s.bindDirty = entries, exp.UnixNano(), true, false, false
 	s.cleared, s.clearSent, s.changes, s.dirty = false, false, nil, false
 	return true, nil
 }
@@ -715,12 +713,12 @@ func (m *Manager) create(ctx context.Context, s *Session, exp time.Time) (bool, 
 // meanwhile (the new record must not survive it), or ErrConflict if the old
 // record kept changing.
 func (m *Manager) retire(ctx context.Context, s *Session, exp time.Time, entries []byte) ([]byte, error) {
-	old, ver := s.oldIDs[0], s.renewFrom
+	old, ver := s.oldID, s.version
 	for attempt := 0; ; attempt++ {
 		err := m.storeUpdate(ctx, old, Patch{IfVersion: ver})
 		switch {
 		case err == nil:
-			s.oldIDs = s.oldIDs[:0]
+			s.oldID = ""
 			return entries, nil
 		case errors.Is(err, ErrNotFound):
 			return nil, errGone
@@ -767,7 +765,7 @@ func (m *Manager) retire(ctx context.Context, s *Session, exp time.Time, entries
 // fatal: the session may end a little early, but nothing is lost.
 func (m *Manager) touch(ctx context.Context, s *Session, now time.Time) {
 	exp := m.expiryFor(s.lt, now, s.absolute)
-	if exp.Sub(s.expires) < m.touchMinFor(s.lt) {
+	if time.Duration(exp.UnixNano()-s.expires) < m.touchMinFor(s.lt) {
 		return
 	}
 	sctx, cancel := m.storeCtx(ctx)
@@ -777,7 +775,7 @@ func (m *Manager) touch(ctx context.Context, s *Session, now time.Time) {
 	m.storeDone(ctx, StoreOpTouch, t, err)
 	switch {
 	case err == nil:
-		s.expires = exp
+		s.expires = exp.UnixNano()
 	case errors.Is(err, ErrNotFound):
 	default:
 		m.logSession(ctx, slog.LevelWarn, "sess: extending the idle deadline failed", s.id, slog.Any("error", err))

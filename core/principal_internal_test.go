@@ -12,7 +12,7 @@ import (
 // to the same header; nothing panics.
 func FuzzMeta(f *testing.F) {
 	f.Add(appendMeta(nil, 1700000000000, lifetime{}, 0, nil))
-	f.Add(appendMeta(nil, 1700000000000, lifetime{mode: modePersistent, idle: time.Hour, maxAge: 24 * time.Hour}, 0, nil))
+	f.Add(appendMeta(nil, 1700000000000, lifetime{mode: modePersistent, idle: time.Hour, maxAge: 24 * 3600}, 0, nil))
 	f.Add(appendMeta(nil, 1700000000000, lifetime{}, 1690000000000, []byte("alice@example.test")))
 	f.Add(appendMeta(nil, 1700000000000, lifetime{mode: modeBrowser}, 1, bytes.Repeat([]byte("p"), maxPrincipal)))
 	f.Add([]byte{recordFormatBound, 1, 0, 0, 0, 0, 0})

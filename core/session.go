@@ -42,22 +42,26 @@ type Session struct {
 	m  *Manager
 	c  Carrier
 
-	id        string // current ID; "" until a new session first needs one
-	version   uint64 // as loaded (1 once created); not tracked after updates
-	renewFrom uint64 // version of the record Renew replaces
-	entries   []byte // encoded entries as loaded or created
-	absolute  int64  // absolute deadline, Unix milliseconds; 0 = not yet fixed
-	expires   time.Time
-	now       time.Time // when Load ran
-	lt        lifetime  // the session's own Lifetime, see SetLifetime
+	id string // current ID; "" until a new session first needs one
+	// version is the stored record's as loaded (1 once created), not
+	// tracked after updates; after Renew, that of the record it replaces.
+	version  uint64
+	entries  []byte   // encoded entries as loaded or created
+	absolute int64    // absolute deadline, Unix milliseconds; 0 = not yet fixed
+	expires  int64    // the record's, Unix nanoseconds
+	now      int64    // when Load ran, Unix nanoseconds
+	lt       lifetime // the session's own Lifetime, see SetLifetime
 	// principal is the bound principal (see SetPrincipal), possibly
 	// aliasing the loaded Meta, which is never modified; created is the
 	// sign-in time (Unix ms).
 	principal []byte
 	created   int64
 	changes   []change
-	oldIDs    []string // records to delete at commit (destroyed or renewed)
-	err       error
+	// oldID is the record to delete at commit (destroyed or renewed), or
+	// "". There is at most one: Renew and Destroy set it only for a stored
+	// record, which a commit must store again before there can be another.
+	oldID string
+	err   error
 
 	// Flags, kept together to keep the Session small.
 	stored    bool // a record exists under id
@@ -84,7 +88,7 @@ type Session struct {
 	ctxUsed   atomic.Bool
 
 	// Allocated with the session to save allocations per request.
-	changeBuf [2]change
+	changeBuf [1]change
 	setBuf    [1]Entry
 	encBuf    [40]byte // encoded values of a small commit
 	hdrBuf    [3]string
@@ -418,9 +422,8 @@ func (s *Session) Renew() {
 		s.err = err
 		return
 	}
-	s.oldIDs = append(s.oldIDs, s.id)
-	s.renewFrom = s.version
-	s.id, s.stored, s.version = id, false, 0
+	s.oldID = s.id
+	s.id, s.stored = id, false
 	s.renewed, s.dirty, s.status = true, true, StatusModified
 }
 
@@ -434,9 +437,9 @@ func (s *Session) Destroy() {
 		return
 	}
 	if s.stored {
-		s.oldIDs = append(s.oldIDs, s.id)
+		s.oldID = s.id
 		s.destroyed, s.status = true, StatusDestroyed
-	} else if len(s.oldIDs) > 0 {
+	} else if s.oldID != "" {
 		// A renewed session destroyed before commit: nothing new to create,
 		// the old record still goes.
 		s.destroyed, s.status = true, StatusDestroyed
@@ -454,7 +457,7 @@ func (s *Session) Destroy() {
 // discardLocked drops every pending change. Callers hold s.mu.
 func (s *Session) discardLocked() {
 	s.cleared, s.clearSent, s.changes, s.dirty = false, false, nil, false
-	s.oldIDs, s.destroyed = nil, false
+	s.oldID, s.destroyed = "", false
 }
 
 // sentLocked marks every change as committed: they stay as the request's
@@ -492,14 +495,15 @@ func (c *sessionCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// newContext returns a copy of ctx that carries s (Lifecycle.Context), so
-// framework-neutral code can use FromContext.
-func newContext(ctx context.Context, s *Session) context.Context {
-	if s != nil && s.ctxUsed.CompareAndSwap(false, true) {
-		s.ctx = sessionCtx{Context: ctx, s: s}
+// newContext returns the request's context (s.ctx.Context, set by Begin)
+// carrying s (Lifecycle.Context), so framework-neutral code can use
+// FromContext.
+func newContext(s *Session) context.Context {
+	if s.ctxUsed.CompareAndSwap(false, true) {
+		s.ctx.s = s
 		return &s.ctx
 	}
-	return &sessionCtx{Context: ctx, s: s}
+	return &sessionCtx{Context: s.ctx.Context, s: s}
 }
 
 // FromContext returns the session stored in ctx by an adapter's middleware.
