@@ -72,37 +72,34 @@ type memBinding struct{ principal, handle string }
 
 // memEntry is a stored record in 32 bytes, the size of a map slot's value
 // that keeps a store of millions of sessions cache-friendly: buf holds the
-// version (8 bytes, little endian) and Meta's length (4 bytes), then Meta,
-// then Entries, and is never modified once stored.
+// version and Meta's length (uvarints, two bytes for most records), then
+// Meta, then Entries, and is never modified once stored.
 type memEntry struct {
 	buf     []byte
 	expires int64 // Unix nanoseconds
 }
 
-// memHdr is the length of a memEntry's header.
-const memHdr = 12
-
-// newMemBuf returns a buffer for a record of version v with meta, room
-// for n more bytes of entries after it.
-func newMemBuf(v uint64, meta []byte, n int) []byte {
-	buf := make([]byte, memHdr, memHdr+len(meta)+n)
-	binary.LittleEndian.PutUint64(buf, v)
-	binary.LittleEndian.PutUint32(buf[8:], uint32(len(meta)))
-	return append(buf, meta...)
+// newMemBuf returns a buffer for a record of version v with meta, with
+// room for n bytes of entries after it, and the length of its header.
+func newMemBuf(v uint64, meta []byte, n int) (buf []byte, hdr int) {
+	hdr = uvarintLen(v) + uvarintLen(uint64(len(meta)))
+	buf = make([]byte, 0, hdr+len(meta)+n)
+	buf = binary.AppendUvarint(buf, v)
+	buf = binary.AppendUvarint(buf, uint64(len(meta)))
+	return append(buf, meta...), hdr
 }
 
-func (e *memEntry) version() uint64 { return binary.LittleEndian.Uint64(e.buf) }
-
-// split returns b's Meta and Entries, b being e.buf or a copy of it.
-func (e *memEntry) split(b []byte) (meta, entries []byte) {
-	n := memHdr + int(binary.LittleEndian.Uint32(e.buf[8:]))
-	return b[memHdr:n:n], b[n:len(b):len(b)]
+// header returns e's version and the offsets of its Meta and Entries.
+func (e *memEntry) header() (v uint64, meta, entries int) {
+	v, a := binary.Uvarint(e.buf)
+	n, b := binary.Uvarint(e.buf[a:])
+	return v, a + b, a + b + int(n)
 }
 
 // record returns e as a Record whose bytes alias b, e.buf or a copy of it.
 func (e *memEntry) record(b []byte) Record {
-	meta, entries := e.split(b)
-	return Record{Meta: meta, Entries: entries, Version: e.version(), Expires: time.Unix(0, e.expires)}
+	v, m, n := e.header()
+	return Record{Meta: b[m:n:n], Entries: b[n:len(b):len(b)], Version: v, Expires: time.Unix(0, e.expires)}
 }
 
 // NewMemoryStore returns a running MemoryStore. Call Close to stop its
@@ -225,7 +222,8 @@ func (s *MemoryStore) Create(_ context.Context, id string, rec Record) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	buf := append(newMemBuf(1, rec.Meta, len(rec.Entries)), rec.Entries...)
+	buf, _ := newMemBuf(1, rec.Meta, len(rec.Entries))
+	buf = append(buf, rec.Entries...)
 	exp := rec.Expires.UnixNano()
 	var handle string
 	if rec.Principal != "" {
@@ -279,14 +277,15 @@ func (s *MemoryStore) Update(_ context.Context, id string, p Patch) error {
 	if !ok || e.expires <= now {
 		return ErrNotFound
 	}
-	if p.IfVersion != 0 && p.IfVersion != e.version() {
+	v, m, n := e.header()
+	if p.IfVersion != 0 && p.IfVersion != v {
 		return ErrConflict
 	}
 	if exp <= now {
 		s.remove(sh, k)
 		return nil
 	}
-	meta, entries := e.split(e.buf)
+	meta, entries := e.buf[m:n], e.buf[n:]
 	if p.Meta != nil {
 		meta = p.Meta
 	}
@@ -297,11 +296,12 @@ func (s *MemoryStore) Update(_ context.Context, id string, p Patch) error {
 	for _, x := range p.Set {
 		size += EntrySize(len(x.Key), len(x.Value))
 	}
-	buf, err := ApplyPatch(newMemBuf(e.version()+1, meta, size), entries, &p)
+	buf, hdr := newMemBuf(v+1, meta, size)
+	buf, err := ApplyPatch(buf, entries, &p)
 	if err != nil {
 		return fmt.Errorf("sess: memory store: stored entries: %w", err)
 	}
-	if n := len(buf) - memHdr; p.MaxSize > 0 && n > p.MaxSize {
+	if n := len(buf) - hdr; p.MaxSize > 0 && n > p.MaxSize {
 		return fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, n, p.MaxSize)
 	}
 	if p.Principal != nil {

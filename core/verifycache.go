@@ -24,7 +24,8 @@ import "sync/atomic"
 // of the table and no more, and a cached value is compared with one read
 // of its entry, which holds the value's bytes inline. Values longer than
 // verifyMaxLen (only IDs of a custom generator are) are not cached. At its
-// fullest the table holds about 2.5 MB.
+// fullest the table holds about 2.4 MB (16,384 entries of 128 bytes and
+// the 256 KB table).
 type verifyCache struct {
 	slots [verifySlots]verifySlot
 }
