@@ -79,6 +79,28 @@ func BenchmarkVerify(b *testing.B) {
 			s.verifyMAC(id, v[len(id)+1:])
 		}
 	})
+	// Requests spread over 10,000 sessions, as in benchmarks/ ParallelHit:
+	// the table and its entries are mostly out of the CPU's caches.
+	ids := make([]string, 10_000)
+	vals := make([]string, len(ids))
+	for i := range ids {
+		ids[i], _ = RandomID()
+		vals[i] = s.sign(ids[i])
+	}
+	b.Run("cached-10k", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			s.verify(vals[i])
+			i = (i + 1) % len(vals)
+		}
+	})
+	b.Run("hmac-10k", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			s.verifyMAC(ids[i], vals[i][len(ids[i])+1:])
+			i = (i + 1) % len(vals)
+		}
+	})
 }
 
 // TestVerifyCacheSecondChance: a value in use keeps its slot against one
