@@ -75,17 +75,9 @@ func BenchmarkCore(b *testing.B) {
 func BenchmarkWorkingSet(b *testing.B) {
 	for _, n := range []int{1, 1000, 10000, 100000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			m, err := sess.New(sess.Config{Secret: secret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer m.Close()
-			h := m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, _ := sess.FromContext(r.Context())
-				c, _ := sess.Get[int](s, "test_counter")
-				s.Set("test_counter", c+1)
-				w.Write([]byte("ok"))
-			}))
+			// The handler writes, so each request without a cookie
+			// creates a session.
+			h, _ := benchHandler(b, true)
 			reqs := make([]*http.Request, n)
 			for i := range reqs {
 				rec := httptest.NewRecorder()
